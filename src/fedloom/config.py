@@ -1,0 +1,98 @@
+"""One typed Settings object, built once at start-up from a YAML file and the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fedloom.errors import InvalidInput
+
+
+class PartyRoute(BaseModel):
+    """Where another party's fedloom server listens (cluster mode)."""
+
+    model_config = ConfigDict(extra="forbid")
+    host: str
+    port: int
+
+
+class Settings(BaseSettings):
+    """Every setting of a fedloom server. Environment variables `FEDLOOM_<NAME>` override the file."""
+
+    model_config = SettingsConfigDict(env_prefix="FEDLOOM_", extra="forbid", env_nested_delimiter="__")
+
+    host: str = Field("127.0.0.1", description="Address the HTTP API binds to.")
+    port: int = Field(9380, description="Port of the HTTP API.")
+    data_dir: Path = Field(Path("~/.fedloom"), description="Tables, models, logs, SQLite database.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the metadata store; default SQLite under data_dir."
+    )
+    party_ids: list[int] = Field(
+        default_factory=list,
+        description="Parties this server hosts. Empty = standalone: it hosts every party of a job.",
+    )
+    routes: dict[int, PartyRoute] = Field(
+        default_factory=dict, description="Cluster mode: party id -> address of that party's server."
+    )
+    total_cores: int = Field(
+        default_factory=lambda: max(os.cpu_count() or 1, 1) * 4,
+        description="Cores each hosted party may reserve for running tasks (over-subscription allowed).",
+    )
+    default_task_cores: int = Field(1, description="task_cores of a job that does not set it.")
+    max_running_jobs: int = Field(4, description="Jobs running at once; the rest wait in the queue.")
+    sweep_interval: float = Field(2.0, description="Seconds between safety sweeps of the scheduler.")
+    federation_timeout: float = Field(
+        600.0, description="Seconds a task waits for a message from a peer before failing."
+    )
+    worker_preload: bool = Field(True, description="Start the warm worker pool at start-up.")
+    max_body_bytes: int = Field(512 * 1024 * 1024, description="Largest accepted request body (uploads).")
+    max_json_bytes: int = Field(4 * 1024 * 1024, description="Largest accepted JSON request body.")
+    output_preview_rows: int = Field(100, description="Rows kept in output-data previews (FATE: 100).")
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir / 'fedloom.db'}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build Settings: file values, then environment, then explicit overrides (CLI flags)."""
+    file_values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            loaded = yaml.safe_load(config_file.read_text())
+        except (OSError, yaml.YAMLError) as exc:
+            raise InvalidInput(f"config file {config_file}: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise InvalidInput(f"config file {config_file}: top level must be a mapping")
+        file_values = loaded or {}
+    from_env = {k for k in Settings.model_fields if f"FEDLOOM_{k.upper()}" in os.environ}
+    values = {k: v for k, v in file_values.items() if k not in from_env}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise InvalidInput(f"settings: {_first_error(exc)}") from exc
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    return f"{where}: {err['msg']}"
+
+
+__all__ = ["PartyRoute", "Settings", "load_settings"]
