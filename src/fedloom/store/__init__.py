@@ -1,1 +1,33 @@
-"""fedloom.store."""
+"""Metadata store: SQLAlchemy models, Alembic migrations and the stores built on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from fedloom.store.database import make_engine, migrate, session_factory
+from fedloom.store.jobs import JobStore, now_ms, task_key
+from fedloom.store.tracking import TaskRef, TrackingStore
+
+
+@dataclass
+class Stores:
+    engine: Engine
+    jobs: JobStore
+    tracking: TrackingStore
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_stores(url: str, *, run_migrations: bool = True) -> Stores:
+    """Connect to the metadata database at `url`, migrating its schema to the newest revision."""
+    engine = make_engine(url)
+    if run_migrations:
+        migrate(engine)
+    sessions = session_factory(engine)
+    return Stores(engine=engine, jobs=JobStore(sessions), tracking=TrackingStore(sessions))
+
+
+__all__ = ["JobStore", "Stores", "TaskRef", "TrackingStore", "now_ms", "open_stores", "task_key"]

@@ -1,0 +1,316 @@
+"""The scheduler: one idempotent `reconcile(job)` that moves a job forward, run on every event.
+
+All job-state decisions of the initiator happen on one scheduler thread, fed by an event queue
+(submit, task exit, stop, rerun, a slow safety sweep). Nothing waits for a timer in the path of a
+job: a task that ends notifies the scheduler, which starts what became ready at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from fedloom.scheduler.status import END, INTERRUPT, SUCCESSFUL, federated_task_status, job_sources_for
+from fedloom.store import JobStore, now_ms
+from fedloom.store.models import JobRow, TaskRow
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Party = tuple[str, int]
+
+
+class PartyGateway(Protocol):
+    """Commands the initiator sends to the parties of a job (a local call for hosted parties)."""
+
+    def start_task(self, job_id: str, component: str, version: int, party: Party) -> None: ...
+
+    def stop_task(self, job_id: str, component: str, version: int, party: Party, status: str) -> None: ...
+
+    def job_ended(self, job_id: str, party: Party, status: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class JobLimits:
+    max_running_jobs: int
+    sweep_interval: float
+
+
+class Scheduler:
+    """Owns the initiator's job state machine. `notify(job_id)` is cheap and thread-safe."""
+
+    def __init__(self, jobs: JobStore, gateway: PartyGateway, limits: JobLimits,
+                 dependencies: Callable[[JobRow], dict[str, set[str]]],
+                 on_end: Callable[[JobRow, str], None] | None = None) -> None:
+        self._jobs = jobs
+        self._gateway = gateway
+        self._limits = limits
+        self._dependencies = dependencies
+        self._on_end = on_end
+        self._events: queue.Queue[Any] = queue.Queue()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # ---- lifecycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        self._threads = [
+            threading.Thread(target=self._loop, name="scheduler", daemon=True),
+            threading.Thread(target=self._sweep_loop, name="scheduler-sweep", daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+        self.notify_all()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._events.put(None)
+        for t in self._threads:
+            t.join(timeout=5)
+
+    def notify(self, job_id: str) -> None:
+        self._events.put(job_id)
+
+    def notify_all(self) -> None:
+        self._events.put("*")
+
+    def call(self, fn: Callable[[], T], timeout: float = 60.0) -> T:
+        """Run `fn` on the scheduler thread (so it never races a reconcile) and return its result."""
+        fut: Future[T] = Future()
+        self._events.put((fn, fut))
+        return fut.result(timeout=timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            item = self._events.get()
+            if item is None:
+                break
+            pending = {item}
+            while not self._events.empty() and len(pending) < 64:  # coalesce bursts of reports
+                nxt = self._events.get_nowait()
+                if nxt is None:
+                    self._stop.set()
+                    break
+                pending.add(nxt) if not isinstance(nxt, tuple) else self._run_call(nxt)
+            for ev in pending:
+                self._handle(ev)
+
+    def _handle(self, ev: Any) -> None:
+        try:
+            if isinstance(ev, tuple):
+                self._run_call(ev)
+            elif ev == "*":
+                for job in self._jobs.initiator_jobs(["waiting", "running"]):
+                    self.reconcile(job.job_id)
+            else:
+                self.reconcile(ev)
+            self.admit()
+        except Exception:  # the scheduler thread must survive anything; the sweep retries
+            log.exception("scheduler event %r failed", ev)
+
+    @staticmethod
+    def _run_call(item: tuple[Callable[[], Any], Future[Any]]) -> None:
+        fn, fut = item
+        try:
+            fut.set_result(fn())
+        except BaseException as exc:
+            fut.set_exception(exc)
+
+    def _sweep_loop(self) -> None:
+        while not self._stop.wait(self._limits.sweep_interval):
+            self.notify_all()
+
+    # ---- admission: the queue ---------------------------------------------------------------
+    def admit(self) -> None:
+        """Start waiting jobs while there is room; a job that does not fit never blocks one that does."""
+        running = self._jobs.count_initiator_jobs("running")
+        for job in self._jobs.initiator_jobs(["waiting"]):
+            if running >= self._limits.max_running_jobs:
+                return
+            if job.cancel_signal:
+                self.end_job(job.job_id, "canceled", "canceled while waiting")
+                continue
+            need = cores_needed(self._jobs.jobs(job.job_id))
+            if not self._jobs.apply_resources(job.job_id, need):
+                self._note_waiting(job, need)
+                continue
+            if self._jobs.set_job_status(job.job_id, "running", ["waiting"], start_time=now_ms(),
+                                         status_message=""):
+                running += 1
+                self.reconcile(job.job_id)
+
+    def _note_waiting(self, job: JobRow, need: dict[int, int]) -> None:
+        free = {p: r.remaining_cores for p, r in self._jobs.party_resources(need).items()}
+        short = [f"party {p} needs {c} cores, {free.get(p, 0)} free" for p, c in need.items()
+                 if free.get(p, 0) < c]
+        msg = "waiting for resources: " + "; ".join(short) if short else "waiting in the queue"
+        if job.status_message != msg:
+            self._jobs.update_job(job.job_id, status_message=msg)
+
+    # ---- reconcile --------------------------------------------------------------------------
+    def reconcile(self, job_id: str) -> None:
+        """Move one job forward from what the store says. Idempotent."""
+        job = self._jobs.initiator_job(job_id)
+        if job is None or job.status in END or job.status == "waiting":
+            return
+        if job.cancel_signal:
+            self.end_job(job_id, "canceled", job.status_message or "stopped by user")
+            return
+        if self._timed_out(job):
+            self.end_job(job_id, "timeout", "job exceeded its timeout")
+            return
+        tasks = self._jobs.tasks(job_id)
+        by_cpn = _group(tasks)
+        fed = {cpn: self._sync_status(rows) for cpn, rows in by_cpn.items()}
+        failed = {c: s for c, s in fed.items() if s in INTERRUPT}
+        if failed:
+            self._handle_failures(job, by_cpn, failed)
+            return
+        if all(s in SUCCESSFUL for s in fed.values()):
+            self.end_job(job_id, "success", "")
+            return
+        self._start_ready(job, by_cpn, fed)
+        self._update_progress(job, fed)
+
+    def _sync_status(self, rows: list[TaskRow]) -> str:
+        status = federated_task_status(r.party_status for r in rows)
+        stale = [r for r in rows if r.status != status]
+        if stale:
+            r = rows[0]
+            self._jobs.set_task_status((r.job_id, r.component_name, r.task_version), status,
+                                       list({x.status for x in stale}), column="status")
+        return status
+
+    def _start_ready(self, job: JobRow, by_cpn: dict[str, list[TaskRow]], fed: dict[str, str]) -> None:
+        deps = self._dependencies(job)
+        for cpn, rows in by_cpn.items():
+            if fed[cpn] != "waiting" or any(r.party_status != "waiting" for r in rows):
+                continue
+            if all(fed.get(up, "success") in SUCCESSFUL for up in deps.get(cpn, ())):
+                for r in rows:
+                    self._gateway.start_task(job.job_id, cpn, r.task_version, (r.role, r.party_id))
+
+    def _handle_failures(self, job: JobRow, by_cpn: dict[str, list[TaskRow]], failed: dict[str, str]) -> None:
+        retried = False
+        for cpn, status in failed.items():
+            rows = by_cpn[cpn]
+            if status in ("failed", "timeout") and min(r.auto_retries for r in rows) > 0:
+                self._new_version(job.job_id, rows, retries_left=min(r.auto_retries for r in rows) - 1)
+                retried = True
+        if retried:
+            self.notify(job.job_id)
+            return
+        cpn, status = next(iter(failed.items()))
+        reason = next((r.error_report for r in by_cpn[cpn] if r.error_report), "")
+        where = next((f"{r.role} {r.party_id}" for r in by_cpn[cpn] if r.party_status in INTERRUPT), "")
+        msg = f"component {cpn} {status} at {where}: {reason}".strip().rstrip(":")
+        self.end_job(job.job_id, "failed" if status != "canceled" else "canceled", msg)
+
+    def _new_version(self, job_id: str, rows: list[TaskRow], retries_left: int) -> None:
+        for r in rows:
+            if r.party_status == "running":
+                self._gateway.stop_task(job_id, r.component_name, r.task_version, (r.role, r.party_id),
+                                        "canceled")
+        t = now_ms()
+        self._jobs.add_tasks([
+            TaskRow(job_id=r.job_id, component_name=r.component_name, task_version=r.task_version + 1,
+                    role=r.role, party_id=r.party_id, task_id=r.task_id, component_module=r.component_module,
+                    status="waiting", party_status="waiting", need_run=r.need_run, auto_retries=retries_left,
+                    create_time=t, update_time=t)
+            for r in rows
+        ])
+
+    def _update_progress(self, job: JobRow, fed: dict[str, str]) -> None:
+        done = sum(1 for s in fed.values() if s in END)
+        pct = int(done * 100 / max(len(fed), 1))
+        if pct != job.progress:
+            self._jobs.update_job(job.job_id, progress=pct)
+
+    def _timed_out(self, job: JobRow) -> bool:
+        timeout = int(job.runtime_conf_on_party.get("job_parameters", {}).get("timeout", 259200))
+        started = job.start_time or job.create_time
+        return now_ms() - started > timeout * 1000
+
+    # ---- ending, stopping, rerunning --------------------------------------------------------
+    def end_job(self, job_id: str, status: str, message: str) -> None:
+        """Bring a job to an end status at every party: stop its tasks, return its resources."""
+        rows = self._jobs.jobs(job_id)
+        if not rows:
+            return
+        t = now_ms()
+        start = min((r.start_time or r.create_time) for r in rows)
+        moved = self._jobs.set_job_status(job_id, status, job_sources_for(status), end_time=t,
+                                          elapsed=t - start, status_message=message[:4000], tag="job_end",
+                                          progress=100 if status == "success" else rows[0].progress)
+        for task in self._jobs.tasks(job_id):
+            if task.party_status in ("running", "waiting") and status != "success":
+                self._gateway.stop_task(job_id, task.component_name, task.task_version,
+                                        (task.role, task.party_id), status)
+        self._jobs.return_resources(job_id, cores_needed(rows))
+        if moved:
+            for r in rows:
+                self._gateway.job_ended(job_id, (r.role, r.party_id), status)
+            if self._on_end is not None:
+                self._on_end(rows[0], status)
+
+    def request_stop(self, job_id: str, status: str = "canceled") -> bool:
+        job = self._jobs.initiator_job(job_id)
+        if job is None or job.status in END:
+            return False
+        self._jobs.update_job(job_id, cancel_signal=True, status_message="stopped by user")
+        if job.status == "waiting":
+            self.end_job(job_id, status, "stopped by user")
+        else:
+            self.end_job(job_id, status, "stopped by user")
+        return True
+
+    def rerun(self, job_id: str, components: Iterable[str], force: bool) -> list[str]:
+        """New task versions for `components` (already including downstream); job back to waiting."""
+        tasks = _group(self._jobs.tasks(job_id))
+        chosen = [c for c in components if c in tasks]
+        redo = [c for c in chosen if force or self._sync_status(tasks[c]) not in SUCCESSFUL]
+        for cpn in redo:
+            self._new_version(job_id, tasks[cpn], retries_left=min(r.auto_retries for r in tasks[cpn]))
+        if redo:
+            job = self._jobs.initiator_job(job_id)
+            if job is not None and job.status in END:
+                self._jobs.set_job_status(job_id, "waiting", job_sources_for("waiting"), end_time=None,
+                                          elapsed=None, cancel_signal=False, progress=0, tag="",
+                                          status_message="rerun")
+            self.notify(job_id)
+        return redo
+
+
+def cores_needed(rows: Iterable[JobRow]) -> dict[int, int]:
+    """Cores a job reserves per party: task_cores x task_parallelism for each role but arbiter."""
+    need: dict[int, int] = {}
+    for r in rows:
+        if r.role == "arbiter":
+            continue
+        jp = r.runtime_conf_on_party.get("job_parameters", {})
+        cores = int(jp.get("task_cores", 1)) * int(jp.get("task_parallelism", 1))
+        need[r.party_id] = need.get(r.party_id, 0) + cores
+    return need
+
+
+def _group(tasks: list[TaskRow]) -> dict[str, list[TaskRow]]:
+    out: dict[str, list[TaskRow]] = {}
+    for t in tasks:
+        out.setdefault(t.component_name, []).append(t)
+    return out
+
+
+def wait_until(pred: Callable[[], bool], timeout: float, interval: float = 0.01) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(interval)
+    return pred()
+
+
+__all__ = ["JobLimits", "PartyGateway", "Scheduler", "cores_needed", "wait_until"]

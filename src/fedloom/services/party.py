@@ -1,0 +1,187 @@
+"""The party side of a job: store it, start and stop its tasks, recover after a crash."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fedloom.config import Settings
+from fedloom.errors import InvalidInput, NotFound
+from fedloom.services.plans import PlanCache
+from fedloom.storage.tables import TableStore
+from fedloom.store import Stores, now_ms
+from fedloom.store.models import JobRow, TaskRow
+from fedloom.worker.pool import WorkerPool, kill_pid, pid_alive
+from fedloom.worker.spec import ModelBinding, TableBinding, TaskSpec
+
+log = logging.getLogger(__name__)
+Party = tuple[str, int]
+
+
+class PartyService:
+    """What a party does when the initiator commands it. In standalone every party is local."""
+
+    def __init__(self, settings: Settings, stores: Stores, tables: TableStore, plans: PlanCache,
+                 on_task_end: Callable[[str], None]) -> None:
+        self._settings = settings
+        self._stores = stores
+        self._tables = tables
+        self._plans = plans
+        self._on_task_end = on_task_end
+        self.pool = WorkerPool(self._task_exited)
+
+    # ---- tasks ------------------------------------------------------------------------------
+    def start_task(self, job_id: str, component: str, version: int, party: Party) -> None:
+        key = (job_id, component, version, party[0], party[1])
+        if not self._stores.jobs.set_task_status(key, "running", ["waiting"], start_time=now_ms()):
+            return  # already started (a repeated command): idempotent
+        try:
+            spec = self._task_spec(job_id, component, version, party)
+            pid = self.pool.start(spec)
+            self._stores.jobs.update_task(key, run_pid=pid)
+        except Exception as exc:  # any failure to launch becomes the task's error, shown to the user
+            msg = exc.message if hasattr(exc, "message") else f"{type(exc).__name__}: {exc}"
+            log.warning("could not start %s: %s", key, msg)
+            self._stores.jobs.set_task_status(key, "failed", ["running"], end_time=now_ms(),
+                                              error_report=str(msg)[:4000])
+            self._on_task_end(job_id)
+
+    def stop_task(self, job_id: str, component: str, version: int, party: Party, status: str) -> None:
+        key = (job_id, component, version, party[0], party[1])
+        self.pool.kill(key)
+        row = self._stores.jobs.task(*key)
+        if row is not None and row.run_pid and row.party_status == "running" and key not in self.pool.running():
+            _kill_orphan(row.run_pid)
+        self._stores.jobs.set_task_status(key, status, ["running", "waiting"], end_time=now_ms(),
+                                          kill_status=True)
+
+    def job_ended(self, job_id: str, party: Party, status: str) -> None:
+        """Nothing to clean up locally yet: outputs stay for tracking; federation mailboxes go."""
+
+    def _task_exited(self, spec: TaskSpec, exitcode: int | None) -> None:
+        row = self._stores.jobs.task(*spec.key)
+        if row is not None and row.party_status == "running":
+            why = f"task process exited with code {exitcode} before reporting an end status"
+            self._stores.jobs.set_task_status(spec.key, "failed", ["running"], end_time=now_ms(),
+                                              error_report=why)
+        self._on_task_end(spec.job_id)
+
+    # ---- recovery ---------------------------------------------------------------------------
+    def recover(self) -> int:
+        """After a crash: tasks left `running` are killed and given one more try (new version)."""
+        count = 0
+        for row in self._stores.jobs.running_tasks():
+            if row.run_pid and pid_alive(row.run_pid):
+                _kill_orphan(row.run_pid)
+            key = (row.job_id, row.component_name, row.task_version, row.role, row.party_id)
+            self._stores.jobs.set_task_status(
+                key, "failed", ["running"], end_time=now_ms(), auto_retries=row.auto_retries + 1,
+                error_report="interrupted: the server stopped while the task was running",
+            )
+            count += 1
+        return count
+
+    # ---- inputs -----------------------------------------------------------------------------
+    def _task_spec(self, job_id: str, component: str, version: int, party: Party) -> TaskSpec:
+        role, pid = party
+        job = self._stores.jobs.job(job_id, role, pid)
+        if job is None:
+            raise NotFound(f"job {job_id} has no {role} {pid}")
+        plan = self._plans.get(job)
+        node = plan.components[component]
+        params = plan.params(component, role, pid)
+        jp = job.runtime_conf_on_party.get("job_parameters", {})
+        data_inputs = self._bind_data(job, node, party, params)
+        return TaskSpec(
+            job_id=job_id, component_name=component, module=node.module, task_version=version, role=role,
+            party_id=pid, parties={k: list(v) for k, v in plan.roles.items()}, params=params,
+            need_run=plan.need_run(component, role, pid), data_inputs=data_inputs,
+            model_inputs=self._bind_models(job, plan, node.model_inputs, node.pipeline_model_refs, party),
+            isometric_inputs=self._bind_models(job, plan, node.isometric_model_inputs, (), party),
+            task_cores=int(jp.get("task_cores", 1)), database_url=self._settings.sqlalchemy_url,
+            data_dir=str(self._settings.resolved_data_dir),
+            federation_timeout=self._settings.federation_timeout,
+        )
+
+    def _bind_data(self, job: JobRow, node: Any, party: Party, params: dict[str, Any]
+                   ) -> dict[str, list[TableBinding]]:
+        out: dict[str, list[TableBinding]] = {}
+        if node.module == "Reader":
+            out["table"] = [self._reader_table(params, party)]
+        for key, refs in node.data_inputs.items():
+            out[key] = [self._output_table(job.job_id, ref.component, ref.alias, party) for ref in refs]
+        return out
+
+    def _reader_table(self, params: dict[str, Any], party: Party) -> TableBinding:
+        table = params.get("table") or {}
+        if table.get("job_id"):
+            return self._output_table(table["job_id"], table.get("component_name") or "",
+                                      table.get("data") or "data", party)
+        ns, name = table.get("namespace"), table.get("name")
+        if not ns or not name:
+            raise InvalidInput(f"Reader at {party[0]} {party[1]}: parameter table needs name and namespace")
+        if not self._tables.exists(ns, name):
+            raise NotFound(f"table {ns}.{name} not found at {party[0]} {party[1]}; upload it first")
+        return TableBinding(namespace=ns, name=name)
+
+    def _output_table(self, job_id: str, component: str, alias: str, party: Party) -> TableBinding:
+        rows = self._stores.tracking.output_data(job_id, component, party[0], party[1])
+        row = next((r for r in rows if r.data_name == alias), None)
+        if row is None:
+            raise NotFound(f"input {component}.{alias} has no output at {party[0]} {party[1]} (job {job_id})")
+        return TableBinding(namespace=row.table_namespace, name=row.table_name)
+
+    def _bind_models(self, job: JobRow, plan: Any, refs: Any, pipeline_refs: Any, party: Party
+                     ) -> list[ModelBinding]:
+        out = [ModelBinding(job_id=job.job_id, component_name=r.component, role=party[0], party_id=party[1])
+               for r in refs]
+        if pipeline_refs:
+            deployed = self._deployed_components(plan, party)
+            for r in pipeline_refs:
+                src = deployed.get(r.component)
+                if src is None:
+                    raise NotFound(f"deployed model has no component {r.component}")
+                out.append(ModelBinding(job_id=src["job_id"], component_name=src.get("component_name",
+                                        r.component), task_version=src.get("task_version"),
+                                        role=party[0], party_id=party[1]))
+        return out
+
+    def _deployed_components(self, plan: Any, party: Party) -> dict[str, Any]:
+        jp = plan.conf.get("job_parameters", {}).get("common", {})
+        rows = self._stores.tracking.pipeline_models(model_id=jp.get("model_id"),
+                                                     model_version=str(jp.get("model_version")),
+                                                     role=party[0], party_id=party[1])
+        if not rows:
+            raise NotFound(f"model {jp.get('model_id')} {jp.get('model_version')} not found at "
+                           f"{party[0]} {party[1]}")
+        return dict(rows[0].components)
+
+    def new_task_rows(self, job_id: str, plan: Any, parties: list[Party]) -> list[TaskRow]:
+        t = now_ms()
+        rows = []
+        for name, node in plan.components.items():
+            for role, pid in plan.parties_of(name):
+                if (role, pid) not in parties:
+                    continue
+                rows.append(TaskRow(
+                    job_id=job_id, component_name=name, task_version=0, role=role, party_id=pid,
+                    task_id=f"{job_id}_{name}", component_module=node.module, status="waiting",
+                    party_status="waiting", need_run=plan.need_run(name, role, pid),
+                    auto_retries=int(plan.job_parameters(role, pid).auto_retries), create_time=t, update_time=t,
+                ))
+        return rows
+
+
+def _kill_orphan(pid: int) -> None:
+    """Kill a task process we no longer hold a handle to, but only if it is one of ours."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return
+    if b"forkserver" in cmdline or b"fedloom" in cmdline:
+        kill_pid(pid)
+
+
+__all__ = ["PartyService"]

@@ -1,0 +1,298 @@
+"""JobStore: jobs, tasks and party resources, with compare-and-set status transitions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from fedloom.errors import Conflict, InvalidInput
+from fedloom.store.models import JobRow, PartyResourceRow, TaskRow
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+_JOB_ORDER = {
+    "job_id": JobRow.job_id,
+    "create_time": JobRow.create_time,
+    "start_time": JobRow.start_time,
+    "end_time": JobRow.end_time,
+    "elapsed": JobRow.elapsed,
+}
+
+
+class JobStore:
+    """Jobs and tasks of the parties this server hosts (plus the initiator's view of remote ones).
+
+    Status changes are compare-and-set: a change whose source status is not allowed by the
+    transition table touches no row and returns False. Every method is one transaction.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    # ---- jobs -------------------------------------------------------------------------------
+    def create_job(self, jobs: Sequence[JobRow], tasks: Sequence[TaskRow]) -> None:
+        """Store a job's rows and its tasks in one transaction; MUST fail (Conflict) if it exists."""
+        try:
+            with self._sessions.begin() as s:
+                s.add_all(list(jobs))
+                s.add_all(list(tasks))
+        except IntegrityError as exc:
+            raise Conflict(f"job {jobs[0].job_id if jobs else '?'} already exists") from exc
+
+    def jobs(self, job_id: str) -> list[JobRow]:
+        with self._sessions() as s:
+            return list(s.scalars(select(JobRow).where(JobRow.job_id == job_id)))
+
+    def job(self, job_id: str, role: str, party_id: int) -> JobRow | None:
+        with self._sessions() as s:
+            return s.get(JobRow, (job_id, role, party_id))
+
+    def initiator_job(self, job_id: str) -> JobRow | None:
+        with self._sessions() as s:
+            q = select(JobRow).where(JobRow.job_id == job_id, JobRow.is_initiator.is_(True))
+            return s.scalars(q).first()
+
+    def query_jobs(self, **filters: Any) -> list[JobRow]:
+        """Jobs matching equality filters on columns (unknown filter names are refused)."""
+        conds = []
+        for key, value in filters.items():
+            col = getattr(JobRow, key, None)
+            if col is None or key.startswith("_"):
+                raise InvalidInput(f"job query: unknown filter {key!r}")
+            conds.append(col == value)
+        with self._sessions() as s:
+            q = select(JobRow).where(*conds).order_by(JobRow.create_time.desc(), JobRow.role)
+            return list(s.scalars(q))
+
+    def list_jobs(
+        self,
+        *,
+        limit: int = 0,
+        page: int = 1,
+        job_id_like: str | None = None,
+        description_like: str | None = None,
+        party_id: int | None = None,
+        roles: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        order_by: str = "create_time",
+        order: str = "desc",
+    ) -> tuple[list[JobRow], int]:
+        conds: list[Any] = [JobRow.tag != "submit_failed"]
+        if job_id_like:
+            conds.append(JobRow.job_id.contains(job_id_like))
+        if description_like:
+            conds.append(JobRow.description.contains(description_like))
+        if party_id is not None:
+            conds.append(JobRow.party_id == party_id)
+        if roles:
+            conds.append(JobRow.role.in_(list(roles)))
+        if statuses:
+            conds.append(JobRow.status.in_(list(statuses)))
+        col = _JOB_ORDER[order_by]
+        with self._sessions() as s:
+            total = s.scalar(select(func.count()).select_from(JobRow).where(*conds)) or 0
+            q = select(JobRow).where(*conds).order_by(col.desc() if order == "desc" else col.asc())
+            if limit > 0:
+                q = q.offset((max(page, 1) - 1) * limit).limit(limit)
+            return list(s.scalars(q)), int(total)
+
+    def initiator_jobs(self, statuses: Iterable[str]) -> list[JobRow]:
+        with self._sessions() as s:
+            q = (
+                select(JobRow)
+                .where(JobRow.is_initiator.is_(True), JobRow.status.in_(list(statuses)))
+                .order_by(JobRow.create_time, JobRow.job_id)
+            )
+            return list(s.scalars(q))
+
+    def count_initiator_jobs(self, status: str) -> int:
+        with self._sessions() as s:
+            q = select(func.count()).select_from(JobRow).where(
+                JobRow.is_initiator.is_(True), JobRow.status == status
+            )
+            return int(s.scalar(q) or 0)
+
+    def set_job_status(self, job_id: str, target: str, sources: Sequence[str], **fields: Any) -> bool:
+        """CAS every row of the job from one of `sources` to `target`; True if any row moved."""
+        fields = {"status": target, "update_time": now_ms(), **fields}
+        with self._sessions.begin() as s:
+            res = s.execute(
+                update(JobRow)
+                .where(JobRow.job_id == job_id, JobRow.status.in_(list(sources)))
+                .values(**fields)
+            )
+            return bool(getattr(res, "rowcount", 0))
+
+    def update_job(self, job_id: str, role: str | None = None, party_id: int | None = None,
+                   **fields: Any) -> int:
+        conds = [JobRow.job_id == job_id]
+        if role is not None:
+            conds.append(JobRow.role == role)
+        if party_id is not None:
+            conds.append(JobRow.party_id == party_id)
+        with self._sessions.begin() as s:
+            res = s.execute(update(JobRow).where(*conds).values(update_time=now_ms(), **fields))
+            return int(getattr(res, "rowcount", 0))
+
+    def delete_job(self, job_id: str) -> None:
+        with self._sessions.begin() as s:
+            s.execute(delete(TaskRow).where(TaskRow.job_id == job_id))
+            s.execute(delete(JobRow).where(JobRow.job_id == job_id))
+
+    # ---- tasks ------------------------------------------------------------------------------
+    def tasks(self, job_id: str, *, latest: bool = True, **filters: Any) -> list[TaskRow]:
+        """Tasks of a job (only the newest version of each component unless latest=False)."""
+        conds = [TaskRow.job_id == job_id]
+        for key, value in filters.items():
+            col = getattr(TaskRow, key, None)
+            if col is None:
+                raise InvalidInput(f"task query: unknown filter {key!r}")
+            conds.append(col == value)
+        with self._sessions() as s:
+            rows = list(s.scalars(select(TaskRow).where(*conds).order_by(TaskRow.create_time)))
+        if not latest:
+            return rows
+        newest: dict[str, int] = {}
+        for r in rows:
+            newest[r.component_name] = max(newest.get(r.component_name, -1), r.task_version)
+        return [r for r in rows if r.task_version == newest[r.component_name]]
+
+    def query_tasks(self, **filters: Any) -> list[TaskRow]:
+        """Tasks across jobs matching equality filters (newest version per component and party)."""
+        conds = []
+        for key, value in filters.items():
+            col = getattr(TaskRow, key, None)
+            if col is None:
+                raise InvalidInput(f"task query: unknown filter {key!r}")
+            conds.append(col == value)
+        with self._sessions() as s:
+            rows = list(s.scalars(select(TaskRow).where(*conds).order_by(TaskRow.create_time)))
+        newest: dict[tuple[str, str], int] = {}
+        for r in rows:
+            k = (r.job_id, r.component_name)
+            newest[k] = max(newest.get(k, -1), r.task_version)
+        return [r for r in rows if r.task_version == newest[(r.job_id, r.component_name)]]
+
+    def task(self, job_id: str, component: str, version: int, role: str, party_id: int) -> TaskRow | None:
+        with self._sessions() as s:
+            return s.get(TaskRow, (job_id, component, version, role, party_id))
+
+    def running_tasks(self) -> list[TaskRow]:
+        with self._sessions() as s:
+            return list(s.scalars(select(TaskRow).where(TaskRow.party_status == "running")))
+
+    def set_task_status(
+        self,
+        key: tuple[str, str, int, str, int] | tuple[str, str, int],
+        target: str,
+        sources: Sequence[str],
+        *,
+        column: str = "party_status",
+        **fields: Any,
+    ) -> bool:
+        """CAS `column` (party_status or status) of one task row, or of all parties' rows of a version."""
+        col = getattr(TaskRow, column)
+        conds = [TaskRow.job_id == key[0], TaskRow.component_name == key[1], TaskRow.task_version == key[2]]
+        if len(key) == 5:
+            conds += [TaskRow.role == key[3], TaskRow.party_id == key[4]]
+        values = {column: target, "update_time": now_ms(), **fields}
+        with self._sessions.begin() as s:
+            res = s.execute(update(TaskRow).where(*conds, col.in_(list(sources))).values(**values))
+            return bool(getattr(res, "rowcount", 0))
+
+    def update_task(self, key: tuple[str, str, int, str, int], **fields: Any) -> None:
+        job_id, component, version, role, party_id = key
+        with self._sessions.begin() as s:
+            s.execute(
+                update(TaskRow)
+                .where(
+                    TaskRow.job_id == job_id,
+                    TaskRow.component_name == component,
+                    TaskRow.task_version == version,
+                    TaskRow.role == role,
+                    TaskRow.party_id == party_id,
+                )
+                .values(update_time=now_ms(), **fields)
+            )
+
+    def add_tasks(self, tasks: Sequence[TaskRow]) -> None:
+        with self._sessions.begin() as s:
+            s.add_all(list(tasks))
+
+    # ---- resources --------------------------------------------------------------------------
+    def ensure_party_resource(self, party_id: int, total_cores: int) -> None:
+        with self._sessions.begin() as s:
+            row = s.get(PartyResourceRow, party_id)
+            if row is None:
+                s.add(PartyResourceRow(party_id=party_id, total_cores=total_cores, remaining_cores=total_cores))
+            elif row.total_cores != total_cores:
+                row.remaining_cores += total_cores - row.total_cores
+                row.total_cores = total_cores
+
+    def party_resources(self, party_ids: Iterable[int]) -> dict[int, PartyResourceRow]:
+        with self._sessions() as s:
+            q = select(PartyResourceRow).where(PartyResourceRow.party_id.in_(list(party_ids)))
+            return {r.party_id: r for r in s.scalars(q)}
+
+    def apply_resources(self, job_id: str, need: dict[int, int]) -> bool:
+        """Reserve `need[party] cores` at every party, all or nothing; marks the job rows in use."""
+        try:
+            with self._sessions.begin() as s:
+                res = s.execute(
+                    update(JobRow)
+                    .where(JobRow.job_id == job_id, JobRow.resource_in_use.is_(False))
+                    .values(resource_in_use=True)
+                )
+                if not getattr(res, "rowcount", 0):
+                    raise _Insufficient
+                for party_id, cores in need.items():
+                    r = s.execute(
+                        update(PartyResourceRow)
+                        .where(PartyResourceRow.party_id == party_id, PartyResourceRow.remaining_cores >= cores)
+                        .values(remaining_cores=PartyResourceRow.remaining_cores - cores)
+                    )
+                    if not getattr(r, "rowcount", 0):
+                        raise _Insufficient
+        except _Insufficient:
+            return False
+        return True
+
+    def return_resources(self, job_id: str, need: dict[int, int]) -> bool:
+        with self._sessions.begin() as s:
+            res = s.execute(
+                update(JobRow)
+                .where(JobRow.job_id == job_id, JobRow.resource_in_use.is_(True))
+                .values(resource_in_use=False)
+            )
+            if not getattr(res, "rowcount", 0):
+                return False
+            for party_id, cores in need.items():
+                s.execute(
+                    update(PartyResourceRow)
+                    .where(PartyResourceRow.party_id == party_id)
+                    .values(remaining_cores=PartyResourceRow.remaining_cores + cores)
+                )
+            return True
+
+    def jobs_holding_resources(self) -> list[JobRow]:
+        with self._sessions() as s:
+            return list(s.scalars(select(JobRow).where(JobRow.resource_in_use.is_(True))))
+
+
+def task_key(row: TaskRow) -> tuple[str, str, int, str, int]:
+    return (row.job_id, row.component_name, row.task_version, row.role, row.party_id)
+
+
+class _Insufficient(Exception):
+    """Raised inside a transaction to roll a partial reservation back."""
+
+
+__all__ = ["JobStore", "now_ms", "task_key"]
