@@ -89,7 +89,7 @@ def write_csv(
 
 
 def check_delimiter(delimiter: str) -> None:
-    if len(delimiter) != 1 or delimiter in "\"\r\n":
+    if len(delimiter) != 1 or delimiter in '"\r\n':
         raise InvalidInput(f"delimiter must be one character, not a quote or newline; got {delimiter!r}")
 
 
@@ -222,7 +222,7 @@ def _records(source: Source, delimiter: str) -> Iterator[tuple[int, list[str]]]:
 
 def _text_lines(source: Source) -> Iterator[str]:
     # Decoding line by line (not through TextIOWrapper) lets a bad byte be reported with its line.
-    with (source.open("rb") if isinstance(source, Path) else io.BytesIO(source)) as raw:
+    with source.open("rb") if isinstance(source, Path) else io.BytesIO(source) as raw:
         for number, chunk in enumerate(raw, start=1):
             try:
                 yield chunk.decode("utf-8-sig" if number == 1 else "utf-8")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import re
 import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -56,7 +58,8 @@ class TableStore:
     """Tables under `root/<namespace>/<name>/part-NNNNN.parquet`.
 
     A table directory appears only by an atomic rename of a finished temporary directory, so a
-    reader sees a whole table or none. Each partition carries the column roles and the table info
+    reader sees a whole table or none (an overwrite moves the old one aside first, so for an instant
+    the table is absent rather than mixed). Each partition carries the column roles and the table info
     in its Arrow schema metadata (JSON), so a table is self-describing without a side file.
     """
 
@@ -94,15 +97,13 @@ class TableStore:
         return info
 
     def read(self, namespace: str, name: str) -> Frame:
-        parts = self._parts(namespace, name)
-        try:
-            tables = [pq.read_table(path) for path in parts]
-        except FileNotFoundError as exc:  # deleted while we were reading
-            raise _missing_error(namespace, name) from exc
-        return table_to_frame(pa.concat_tables(tables))
+        with self._reading(namespace, name) as parts:
+            table = pa.concat_tables([pq.read_table(path) for path in parts])
+        return table_to_frame(table)
 
     def info(self, namespace: str, name: str) -> TableInfo:
-        schema = pq.read_schema(self._parts(namespace, name)[0])
+        with self._reading(namespace, name) as parts:
+            schema = pq.read_schema(parts[0])
         return _info_from(namespace, name, schema)
 
     def list(self, namespace: str | None = None) -> builtins.list[TableInfo]:
@@ -111,13 +112,22 @@ class TableStore:
             namespaces = [check_name("namespace", namespace)]
         else:
             namespaces = _entries(self.root)
-        return [self.info(ns, name) for ns in namespaces for name in _entries(self.root / ns)]
+        infos = []
+        for ns in namespaces:
+            for name in _entries(self.root / ns):
+                with contextlib.suppress(NotFound):  # deleted since we listed the directory
+                    infos.append(self.info(ns, name))
+        return infos
 
-    def preview(self, namespace: str, name: str, limit: int = 10) -> tuple[builtins.list[str], builtins.list[Any]]:
+    def preview(
+        self, namespace: str, name: str, limit: int = 10
+    ) -> tuple[builtins.list[str], builtins.list[builtins.list[Any]]]:
         """Header and the first `limit` rows, reading only as many rows as needed."""
         if limit < 0:
             raise InvalidInput(f"limit must be >= 0, got {limit}")
-        frame = table_to_frame(_head(self._parts(namespace, name), limit))
+        with self._reading(namespace, name) as parts:
+            table = _head(parts, limit)
+        frame = table_to_frame(table)
         return frame.header(), frame.rows()
 
     def delete(self, namespace: str, name: str) -> bool:
@@ -132,7 +142,13 @@ class TableStore:
         return True
 
     def export_csv(
-        self, namespace: str, name: str, target: Path | str | BinaryIO, *, delimiter: str = ",", header: bool = True
+        self,
+        namespace: str,
+        name: str,
+        target: Path | str | BinaryIO,
+        *,
+        delimiter: str = ",",
+        header: bool = True,
     ) -> int:
         """Write the table as CSV (data/download); returns the number of rows written."""
         return write_csv(self.read(namespace, name), target, delimiter=delimiter, header=header)
@@ -140,11 +156,16 @@ class TableStore:
     def _dir(self, namespace: str, name: str) -> Path:
         return self.root / check_name("namespace", namespace) / check_name("table_name", name)
 
-    def _parts(self, namespace: str, name: str) -> builtins.list[Path]:
+    @contextlib.contextmanager
+    def _reading(self, namespace: str, name: str) -> Iterator[builtins.list[Path]]:
+        """The partition files, in order; a table deleted meanwhile is NotFound, not an OSError."""
         parts = sorted(self._dir(namespace, name).glob("part-*.parquet"))
         if not parts:
             raise _missing_error(namespace, name)
-        return parts
+        try:
+            yield parts
+        except FileNotFoundError as exc:
+            raise _missing_error(namespace, name) from exc
 
 
 def _exists_error(namespace: str, name: str) -> Conflict:
@@ -178,7 +199,12 @@ def _schema(frame: Frame, extra_schema: dict[str, Any] | None) -> dict[str, Any]
 
 
 def _with_info(table: pa.Table, info: TableInfo) -> pa.Table:
-    doc = {"count": info.count, "partitions": info.partitions, "schema": info.schema, "create_time": info.create_time}
+    doc = {
+        "count": info.count,
+        "partitions": info.partitions,
+        "schema": info.schema,
+        "create_time": info.create_time,
+    }
     try:
         encoded = json.dumps(doc).encode()
     except (TypeError, ValueError) as exc:
@@ -188,7 +214,10 @@ def _with_info(table: pa.Table, info: TableInfo) -> pa.Table:
 
 def _info_from(namespace: str, name: str, schema: pa.Schema) -> TableInfo:
     read_roles(schema)  # refuses a foreign Parquet file with a clear message
-    doc = json.loads(schema.metadata[INFO_KEY])
+    raw = (schema.metadata or {}).get(INFO_KEY)
+    if raw is None:
+        raise InvalidInput(f"table {namespace}.{name} has no fedloom table info in its Parquet metadata")
+    doc = json.loads(raw)
     return TableInfo(
         namespace=namespace,
         name=name,
@@ -219,35 +248,40 @@ def _row_ranges(n_rows: int, partitions: int) -> builtins.list[tuple[int, int]]:
 def _publish(staging: Path, final: Path, overwrite: bool) -> None:
     trash = final.parent / f".trash-{final.name}-{uuid.uuid4().hex}"
     if overwrite:
-        try:
+        with contextlib.suppress(FileNotFoundError):  # nothing to replace
             final.rename(trash)
-        except FileNotFoundError:
-            pass  # nothing to replace
     try:
         staging.rename(final)
     except OSError as exc:
         # Renaming onto a non-empty directory fails: another writer published this table first.
         if final.exists():
+            shutil.rmtree(trash, ignore_errors=True)
             raise _exists_error(final.parent.name, final.name) from exc
+        _restore(trash, final)
         raise
-    finally:
-        shutil.rmtree(trash, ignore_errors=True)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _restore(trash: Path, final: Path) -> None:
+    """Put back the table an overwrite moved aside, when the new one could not take its place."""
+    with contextlib.suppress(FileNotFoundError):
+        trash.rename(final)
 
 
 def _head(parts: builtins.list[Path], limit: int) -> pa.Table:
     """The first `limit` rows over the partitions, without reading whole partitions."""
-    first = pq.ParquetFile(parts[0])
-    schema = first.schema_arrow
     batches: builtins.list[pa.RecordBatch] = []
     remaining = limit
     for path in parts:
+        with pq.ParquetFile(path) as part:
+            for batch in part.iter_batches(batch_size=max(limit, 1)):
+                if remaining <= 0:
+                    break
+                batches.append(batch.slice(0, remaining))
+                remaining -= min(batch.num_rows, remaining)
         if remaining <= 0:
             break
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=max(remaining, 1)):
-            batches.append(batch.slice(0, remaining))
-            remaining -= min(batch.num_rows, remaining)
-            break
-    return pa.Table.from_batches(batches, schema=schema)
+    return pa.Table.from_batches(batches, schema=pq.read_schema(parts[0]))
 
 
 def _entries(directory: Path) -> builtins.list[str]:

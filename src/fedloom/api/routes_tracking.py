@@ -1,0 +1,103 @@
+"""/v1/tracking: metrics, parameters, output model and data (+ tar.gz download), summaries."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from fedloom.api._deps import body, call, initiator_party, platform
+from fedloom.api.envelope import download_error, ok
+from fedloom.api.schemas import ComponentBody, JobIdBody, MetricDataBody
+from fedloom.errors import FedloomError
+from fedloom.services import tracking
+
+router = APIRouter()
+
+
+async def _target(request: Request) -> tuple[ComponentBody, str, int]:
+    req = await body(request, ComponentBody)
+    role, pid = await call(initiator_party, platform(request), req.job_id, req.role, req.party_id)
+    return req, role, pid
+
+
+@router.post("/tracking/component/metric/all")
+async def metric_all(request: Request) -> Response:
+    req, role, pid = await _target(request)
+    data = await call(tracking.metric_all, platform(request), req.job_id, req.component_name, role, pid)
+    return ok(data, retmsg="success" if data else "no data")
+
+
+@router.post("/tracking/component/metrics")
+async def metrics(request: Request) -> Response:
+    req, role, pid = await _target(request)
+    data = await call(tracking.metric_names, platform(request), req.job_id, req.component_name, role, pid)
+    return ok(data, retmsg="success" if data else "no data")
+
+
+@router.post("/tracking/component/metric_data")
+async def metric_data(request: Request) -> Response:
+    req = await body(request, MetricDataBody)
+    p = platform(request)
+    role, pid = await call(initiator_party, p, req.job_id, req.role, req.party_id)
+    data, meta = await call(tracking.metric_data, p, req.job_id, req.component_name, role, pid,
+                            req.metric_namespace, req.metric_name)
+    return ok(data, meta=meta)
+
+
+@router.post("/tracking/component/parameters")
+async def parameters(request: Request) -> Response:
+    req, role, pid = await _target(request)
+    return ok(await call(tracking.parameters, platform(request), req.job_id, req.component_name, role, pid))
+
+
+@router.post("/tracking/component/output/model")
+async def output_model(request: Request) -> Response:
+    req, role, pid = await _target(request)
+    data, meta = await call(tracking.output_model, platform(request), req.job_id, req.component_name, role, pid)
+    return ok(data, meta=meta, retmsg="success" if data else "no data")
+
+
+@router.post("/tracking/component/output/data")
+async def output_data(request: Request) -> Response:
+    req, role, pid = await _target(request)
+    p = platform(request)
+    limit = req.limit if req.limit >= 0 else p.settings.output_preview_rows
+    data, meta = await call(tracking.output_data, p, req.job_id, req.component_name, role, pid, limit)
+    return ok(data, meta=meta, retmsg="success" if data else "no data")
+
+
+@router.api_route("/tracking/component/output/data/download", methods=["GET", "POST"])
+async def output_data_download(request: Request) -> Response:
+    try:
+        req, role, pid = await _target(request)
+        data = await call(tracking.output_data_archive, platform(request), req.job_id, req.component_name,
+                          role, pid, req.limit)
+    except FedloomError as exc:
+        return download_error(exc, status=210)
+    name = f"job_{req.job_id}_{req.component_name}_{role}_{pid}_output_data.tar.gz"
+    return Response(data, media_type="application/gzip",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@router.post("/tracking/component/output/data/table")
+async def output_data_table(request: Request) -> Response:
+    req, role, pid = await _target(request)
+    return ok(await call(tracking.output_tables, platform(request), req.job_id, req.component_name, role, pid))
+
+
+@router.post("/tracking/component/summary/download")
+async def summary(request: Request) -> Response:
+    req, role, pid = await _target(request)
+    data = await call(tracking.summary, platform(request), req.job_id, req.component_name, role, pid)
+    if req.filename:
+        return Response(json.dumps(data, indent=4), media_type="application/json",
+                        headers={"Content-Disposition": f"attachment; filename={req.filename}"})
+    return ok(data)
+
+
+@router.post("/tracking/component/list")
+async def component_list(request: Request) -> Response:
+    req = await body(request, JobIdBody)
+    return ok({"components": await call(tracking.component_list, platform(request), req.job_id)})

@@ -1,0 +1,83 @@
+"""Live job progress: one rich bar per component with status, percent and message, until the job ends."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
+
+from fedloom.cli._output import styled_status
+from fedloom.client import FedloomClient, JobProgress, TaskProgress
+
+_JOB_ROW = "__job__"
+
+
+class WatchView:
+    """Renders JobProgress snapshots (the `on_progress` callback of `client.job.wait`)."""
+
+    def __init__(self, console: Console, job_id: str) -> None:
+        self._progress = Progress(
+            TextColumn("{task.fields[name]}", style="bold"),
+            BarColumn(bar_width=28),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("{task.fields[status]}"),
+            TextColumn("{task.fields[elapsed]}", style="dim"),
+            TextColumn("{task.fields[message]}"),
+            console=console,
+            transient=False,
+            refresh_per_second=8,
+        )
+        self._rows: dict[str, TaskID] = {}
+        self._job_id = job_id
+        self.last: JobProgress | None = None
+
+    def __enter__(self) -> WatchView:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
+
+    def update(self, snapshot: JobProgress) -> None:
+        self.last = snapshot
+        self._set(_JOB_ROW, f"job {self._job_id}", snapshot.progress, snapshot.status, snapshot.message, "")
+        for task in snapshot.tasks:
+            self._set(task.component, f"  {task.component}", task.progress, task.status, _message(task),
+                      _elapsed(task))  # fmt: skip
+
+    def _set(self, key: str, name: str, percent: int, status: str, message: str, elapsed: str) -> None:
+        fields = {"name": escape(name), "status": styled_status(status), "message": escape(message),
+                  "elapsed": elapsed}  # fmt: skip
+        if key not in self._rows:
+            self._rows[key] = self._progress.add_task("", total=100, completed=percent, **fields)
+        else:
+            self._progress.update(self._rows[key], completed=percent, **fields)
+
+
+def watch_job(
+    client: FedloomClient, job_id: str, console: Console, *, timeout: float | None = None
+) -> JobProgress | None:
+    """Show live progress until the job ends; raise JobFailed unless it succeeded."""
+    with WatchView(console, job_id) as view:
+        client.job.wait_success(job_id, timeout=timeout, on_progress=view.update)
+    return view.last
+
+
+def _message(task: TaskProgress) -> str:
+    if task.status in ("failed", "timeout", "canceled") and task.error:
+        return task.error.strip().splitlines()[-1][:120]
+    return task.message[:120]
+
+
+def _elapsed(task: TaskProgress) -> str:
+    return "" if task.elapsed_ms is None else f"{task.elapsed_ms / 1000:.1f}s"
+
+
+__all__ = ["WatchView", "watch_job"]

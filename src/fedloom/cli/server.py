@@ -1,0 +1,83 @@
+"""`fedloom server start|stop|status`: run a server in the foreground, stop it, or ask about it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from fedloom.cli import _runtime
+from fedloom.cli._common import JsonOpt, state, wants_json
+from fedloom.cli._errors import EXIT_UNREACHABLE
+from fedloom.cli._output import kv_table, print_json
+from fedloom.client import FedloomClient
+from fedloom.client.errors import ApiError
+from fedloom.config import load_settings
+
+server_app = typer.Typer(help="Start, stop and check a fedloom server.", no_args_is_help=True)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (YAML).")]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Tables, models, logs, database.")]
+
+
+@server_app.command("start")
+def start(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option("--host", help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="HTTP port (default 9380).")] = None,
+    data_dir: DataDirOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Run a server in the foreground until Ctrl-C or `fedloom server stop`."""
+    settings = load_settings(config, host=host, port=port, data_dir=data_dir)
+    server = _runtime.server_module()
+    state(ctx).err.print(
+        f"fedloom server on {escape(settings.base_url)}, data in {escape(str(settings.resolved_data_dir))}"
+    )
+    try:
+        server.serve(settings)
+    except KeyboardInterrupt:
+        state(ctx).err.print("stopped")
+
+
+@server_app.command("stop")
+def stop(ctx: typer.Context, data_dir: DataDirOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Stop the server that runs on DATA_DIR (SIGTERM, then wait)."""
+    directory = load_settings(config, data_dir=data_dir).resolved_data_dir
+    stopped = _runtime.server_module().stop(directory)
+    if wants_json(ctx, as_json):
+        print_json({"stopped": stopped, "data_dir": str(directory)})
+    else:
+        message = "server stopped" if stopped else "no server was running"
+        state(ctx).out.print(f"{message} ({escape(str(directory))})")
+
+
+@server_app.command("status")
+def status(
+    ctx: typer.Context, data_dir: DataDirOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Whether a server runs on DATA_DIR, and whether it answers (exit 3 when it does not run)."""
+    directory = load_settings(config, data_dir=data_dir).resolved_data_dir
+    info: dict[str, Any] | None = _runtime.server_module().status(directory)
+    report: dict[str, Any] = {"running": info is not None, "data_dir": str(directory), **(info or {})}
+    if info is not None:
+        report["version"] = _probe(ctx, f"http://{info.get('host', '127.0.0.1')}:{info.get('port', 9380)}")
+    if wants_json(ctx, as_json):
+        print_json(report)
+    else:
+        state(ctx).out.print(kv_table(report, title="fedloom server"))
+    if info is None:
+        raise typer.Exit(EXIT_UNREACHABLE)
+
+
+def _probe(ctx: typer.Context, url: str) -> Any:
+    try:
+        with FedloomClient(url, timeout=5.0, transport=state(ctx).transport) as client:
+            return client.version()
+    except ApiError as exc:
+        return f"not answering: {exc.message}"
+
+
+__all__ = ["server_app"]

@@ -1,0 +1,99 @@
+"""Intersection: private set intersection of sample ids (ECDH over the ed25519 prime-order group)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from fedloom.components.api import ComponentSpec, Context, Params, peers
+from fedloom.errors import InvalidInput
+from fedloom.ml.psi import PsiGuest, PsiHost, new_salt
+from fedloom.storage.frame import Frame
+
+
+class IntersectParams(Params):
+    # FATE's method names are accepted; every method is served by ECDH PSI, which gives each side
+    # no more than FATE's RSA/DH protocols do (ids outside the intersection stay hidden).
+    intersect_method: Literal["rsa", "dh", "ecdh", "raw"] = "ecdh"
+    sync_intersect_ids: bool = True
+    only_output_key: bool = False
+    join_role: Literal["guest", "host"] = "guest"
+    rsa_params: dict[str, Any] | None = None
+    dh_params: dict[str, Any] | None = None
+    ecdh_params: dict[str, Any] | None = None
+    raw_params: dict[str, Any] | None = None
+    intersect_cache_param: dict[str, Any] | None = None
+    run_cache: bool = False
+    cardinality_only: bool = False
+    sample_id_generator: str = "guest"
+    intersect_preprocess_params: dict[str, Any] | None = None
+    repeated_id_process: bool = False
+    repeated_id_owner: str = "guest"
+    with_sample_id: bool = False
+    allow_info_share: bool = False
+    info_owner: str = "guest"
+    with_encode: bool = False
+    encode_params: dict[str, Any] | None = None
+    random_bit: int | None = None
+
+
+def run(ctx: Context) -> None:
+    frame = ctx.inputs.data("data")[0]
+    if ctx.role == "guest":
+        out = _guest(ctx, frame)
+    elif ctx.role == "host":
+        out = _host(ctx, frame)
+    else:
+        raise InvalidInput(f"Intersection does not run as {ctx.role}")
+    if out is not None:
+        ctx.outputs.set_data(out)
+        ctx.outputs.set_summary({"intersect_num": out.count, "intersect_rate": out.count / max(frame.count, 1)})
+    ctx.progress(1.0, f"intersection: {0 if out is None else out.count} ids")
+
+
+def _guest(ctx: Context, frame: Frame) -> Frame | None:
+    hosts = peers(ctx, "host")
+    if not hosts:
+        raise InvalidInput("Intersection needs at least one host")
+    salt = new_salt()
+    ctx.send("salt", salt, hosts)
+    psi = PsiGuest([str(i) for i in frame.ids], salt)
+    ctx.send("guest_blinded", psi.blind(), hosts)
+    ctx.progress(0.3, "blinded own ids")
+    matches = [psi.match(ctx.recv("guest_reblinded", h), ctx.recv("host_blinded", h)) for h in hosts]
+    result, positions = psi.intersect(matches)
+    for host, pos in zip(hosts, positions, strict=True):
+        ctx.send("intersect_positions", pos if ctx.params.sync_intersect_ids else np.zeros(0, np.int64), [host])
+    ctx.log.info("intersection: %d of %d guest rows", len(result.indices), frame.count)
+    return _output(frame, result.indices, ctx.params.only_output_key)
+
+
+def _host(ctx: Context, frame: Frame) -> Frame | None:
+    guest = peers(ctx, "guest")[0]
+    salt = ctx.recv("salt", guest)
+    psi = PsiHost([str(i) for i in frame.ids], salt)
+    ctx.send("host_blinded", psi.blind(), [guest])
+    ctx.send("guest_reblinded", psi.reblind(ctx.recv("guest_blinded", guest)), [guest])
+    positions = ctx.recv("intersect_positions", guest)
+    if not ctx.params.sync_intersect_ids:
+        return None  # the host learns nothing: no output (FATE's behaviour)
+    result = psi.resolve(positions)
+    return _output(frame, result.indices, ctx.params.only_output_key)
+
+
+def _output(frame: Frame, indices: np.ndarray, only_key: bool) -> Frame:
+    out = frame.take(indices)
+    if only_key:
+        return Frame(ids=out.ids, features=np.zeros((out.count, 0)), feature_names=[], id_name=out.id_name)
+    return out
+
+
+SPEC = ComponentSpec(
+    module="Intersection",
+    roles=frozenset({"guest", "host"}),
+    params=IntersectParams,
+    run=run,
+    description="Private set intersection of ids; neither side learns ids outside the intersection.",
+    outputs_data=("data",),
+)

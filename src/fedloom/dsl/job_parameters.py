@@ -1,0 +1,100 @@
+"""Job parameters (FATE's RunParameters) for each party: common ⊕ role blocks, typed and checked."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from fedloom.dsl._util import deep_merge, fail
+from fedloom.dsl.conf import Party, RoleTable, ScopedSection
+
+JobType = Literal["train", "predict"]
+DEFAULT_TIMEOUT = 259200  # 3 days, FATE's job_default_config.job_timeout
+# Keys older FATE versions read; FATE 1.11 accepts them with a warning and ignores them.
+DEPRECATED_KEYS = (
+    "work_mode",
+    "backend",
+    "processors_per_node",
+    "task_nodes",
+    "task_cores_per_node",
+    "task_memory_per_node",
+    "align_task_input_data_partition",
+    "input_data_aligned_partitions",
+    "federated_data_exchange_type",
+)
+
+
+class JobParameters(BaseModel):
+    """One party's job parameters. None means "the server's default" (from Settings)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    job_type: JobType = "train"
+    task_cores: int | None = Field(default=None, ge=1)
+    task_parallelism: int | None = Field(default=None, ge=1)
+    computing_partitions: int | None = Field(default=None, ge=1)
+    timeout: int = Field(default=DEFAULT_TIMEOUT, ge=1)
+    auto_retries: int = Field(default=0, ge=0)
+    auto_retry_delay: int = Field(default=1, ge=0)
+    model_id: str | None = None
+    model_version: str | None = None
+    eggroll_run: dict[str, Any] = Field(default_factory=dict)
+    spark_run: dict[str, Any] = Field(default_factory=dict)
+    rabbitmq_run: dict[str, Any] = Field(default_factory=dict)
+    pulsar_run: dict[str, Any] = Field(default_factory=dict)
+    federated_mode: Literal["SINGLE", "MULTIPLE"] | None = None
+    federated_status_collect_type: Literal["PUSH", "PULL"] = "PUSH"
+    computing_engine: str | None = None
+    federation_engine: str | None = None
+    storage_engine: str | None = None
+    engines_address: dict[str, Any] = Field(default_factory=dict)
+    federation_info: dict[str, Any] | None = None
+    adaptation_parameters: dict[str, Any] = Field(default_factory=dict)
+    inheritance_info: dict[str, Any] = Field(default_factory=dict)
+    task_conf: dict[str, Any] = Field(default_factory=dict)
+    assistant_role: str | None = None
+    map_table_name: str | None = None
+    map_namespace: str | None = None
+    dsl_version: int | None = None
+
+    @field_validator("model_id", "model_version", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        # Job ids are digit strings; clients sometimes send model_version as a JSON number.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def build_job_parameters(
+    section: ScopedSection, roles: RoleTable
+) -> tuple[dict[Party, JobParameters], list[str]]:
+    """Every party's JobParameters, plus warnings for deprecated keys."""
+    result: dict[Party, JobParameters] = {}
+    deprecated: set[str] = set()
+    for party in roles.parties():
+        merged = _merged(section, roles, party)
+        deprecated.update(key for key in DEPRECATED_KEYS if key in merged)
+        cleaned = {key: value for key, value in merged.items() if key not in DEPRECATED_KEYS}
+        result[party] = _validated(cleaned, party)
+    warnings = [f'[WARN] conf.job_parameters: "{key}" is no longer used and is ignored' for key in sorted(deprecated)]
+    return result, warnings
+
+
+def _merged(section: ScopedSection, roles: RoleTable, party: Party) -> dict[str, Any]:
+    position = roles.position(party.role, party.party_id)
+    assert position is not None  # parties() only yields listed parties
+    merged: dict[str, Any] = {}
+    for layer in section.layers(party.role, position):
+        merged = deep_merge(merged, layer)
+    return merged
+
+
+def _validated(values: dict[str, Any], party: Party) -> JobParameters:
+    try:
+        return JobParameters.model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":
+            fail(f'conf.job_parameters: "{field}" is not a job parameter ({party.role} {party.party_id})')
+        fail(f"conf.job_parameters.{field}: {error['msg']} ({party.role} {party.party_id})")

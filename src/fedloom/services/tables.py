@@ -1,0 +1,128 @@
+"""Table use cases: upload (from the client or a server path), download, info, delete, preview, history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fedloom.dsl import new_job_id
+from fedloom.errors import Conflict, InvalidInput, NotFound
+from fedloom.services.platform import Platform
+from fedloom.storage.csv_import import read_csv
+from fedloom.storage.tables import check_name
+from fedloom.store import now_ms
+from fedloom.store.models import JobRow, TaskRow
+
+UPLOAD_COMPONENT = "upload_0"
+
+
+@dataclass(frozen=True)
+class UploadRequest:
+    namespace: str
+    table_name: str
+    head: bool = True
+    partition: int = 4
+    delimiter: str = ","
+    drop: bool = False
+    extend_sid: bool = False
+    id_column: str | None = None
+    file_name: str = ""
+
+
+def upload(p: Platform, req: UploadRequest, content: bytes | Path) -> dict[str, Any]:
+    """Parse and store the CSV now (errors name line and column; nothing is left behind on error),
+    and record it as FATE's one-component `local` upload job so clients can poll it."""
+    check_name("namespace", req.namespace)
+    check_name("table_name", req.table_name)
+    if not 1 <= req.partition <= 1024:
+        raise InvalidInput(f"partition: must be between 1 and 1024, got {req.partition}")
+    if p.tables.exists(req.namespace, req.table_name) and not req.drop:
+        raise Conflict(f"The data table {req.namespace}.{req.table_name} already exists. If you still "
+                       "want to continue uploading, please add the parameter --drop (drop=1)")
+    frame = read_csv(content, head=req.head, delimiter=req.delimiter, id_column=req.id_column,
+                     extend_sid=req.extend_sid)
+    info = p.tables.write(req.namespace, req.table_name, frame, partitions=req.partition, overwrite=req.drop,
+                          extra_schema={"delimiter": req.delimiter})
+    job_id = new_job_id()
+    _record_upload_job(p, job_id, req, info.count)
+    return {
+        "job_id": job_id, "code": 0, "message": "success", "namespace": req.namespace,
+        "table_name": req.table_name, "count": info.count, "partition": info.partitions,
+        "model_info": {"model_id": "local-0#model", "model_version": job_id},
+        "board_url": "", "logs_directory": "", "dsl_path": "", "runtime_conf_path": "",
+        "runtime_conf_on_party_path": "", "train_runtime_conf_path": "", "pipeline_dsl_path": "",
+    }
+
+
+def _record_upload_job(p: Platform, job_id: str, req: UploadRequest, count: int) -> None:
+    t = now_ms()
+    params = {"namespace": req.namespace, "table_name": req.table_name, "head": int(req.head),
+              "partition": req.partition, "id_delimiter": req.delimiter, "file": req.file_name}
+    dsl = {"components": {UPLOAD_COMPONENT: {"module": "Upload", "output": {"data": ["data"]}}}}
+    conf = {"dsl_version": 2, "initiator": {"role": "local", "party_id": 0}, "role": {"local": [0]},
+            "component_parameters": {"role": {"local": {"0": {UPLOAD_COMPONENT: params}}}}}
+    job = JobRow(job_id=job_id, role="local", party_id=0, is_initiator=True, initiator_role="local",
+                 initiator_party_id=0, status="success", tag="job_end", description="upload",
+                 status_message="", dsl=dsl, runtime_conf=conf, runtime_conf_on_party={"job_parameters": {}},
+                 train_runtime_conf={}, roles={"local": [0]}, progress=100, cancel_signal=False, cores=0,
+                 resource_in_use=False, create_time=t, update_time=t, start_time=t, end_time=t, elapsed=0)
+    task = TaskRow(job_id=job_id, component_name=UPLOAD_COMPONENT, task_version=0, role="local", party_id=0,
+                   task_id=f"{job_id}_{UPLOAD_COMPONENT}", component_module="Upload", status="success",
+                   party_status="success", progress=100, create_time=t, update_time=t, start_time=t,
+                   end_time=t, elapsed=0)
+    p.stores.jobs.create_job([job], [task])
+    ref = (job_id, UPLOAD_COMPONENT, 0, "local", 0)
+    p.stores.tracking.save_output_data(ref, "data", req.namespace, req.table_name)
+    p.stores.tracking.save_summary(ref, {"upload_info": {"table_name": req.table_name,
+                                                         "namespace": req.namespace,
+                                                         "partition": req.partition, "upload_count": count}})
+
+
+def upload_history(p: Platform, job_id: str | None, limit: int) -> list[dict[str, Any]]:
+    filters: dict[str, Any] = {"role": "local", "party_id": 0, "description": "upload"}
+    if job_id:
+        filters["job_id"] = job_id
+    rows = p.stores.jobs.query_jobs(**filters)
+    out = []
+    for row in rows[: limit if limit > 0 else None]:
+        summary = p.stores.tracking.summary(row.job_id, UPLOAD_COMPONENT, "local", 0) or {}
+        info = summary.get("upload_info", {})
+        schema = {}
+        if p.tables.exists(info.get("namespace", "-"), info.get("table_name", "-")):
+            schema = p.tables.info(info["namespace"], info["table_name"]).schema
+        out.append({row.job_id: {"upload_info": info, "notes": row.description, "schema": schema}})
+    return out
+
+
+def table_info(p: Platform, namespace: str, name: str) -> dict[str, Any]:
+    if not p.tables.exists(namespace, name):
+        return {"table_name": name, "namespace": namespace, "exist": 0}
+    info = p.tables.info(namespace, name)
+    return {"table_name": name, "namespace": namespace, "exist": 1, "count": info.count,
+            "partition": info.partitions, "schema": info.schema, "enable": True, "origin": "upload",
+            "extend_sid": False, "address": {"path": f"tables/{namespace}/{name}"}}
+
+
+def delete_table(p: Platform, namespace: str, name: str) -> dict[str, Any]:
+    if not p.tables.delete(namespace, name):
+        raise NotFound(f"no find table {namespace}.{name}")
+    return {"table_name": name, "namespace": namespace}
+
+
+def preview(p: Platform, namespace: str, name: str, limit: int) -> dict[str, Any]:
+    header, rows = p.tables.preview(namespace, name, limit)
+    return {"header": header, "data": rows, "count": p.tables.info(namespace, name).count}
+
+
+def job_tables(p: Platform, job_id: str, role: str, party_id: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for task in p.stores.jobs.tasks(job_id, role=role, party_id=party_id):
+        outs = p.stores.tracking.output_data(job_id, task.component_name, role, party_id)
+        out[task.component_name] = {"output": [{"namespace": r.table_namespace, "name": r.table_name,
+                                                "data_name": r.data_name} for r in outs]}
+    return out
+
+
+__all__ = ["UploadRequest", "delete_table", "job_tables", "preview", "table_info", "upload",
+           "upload_history"]

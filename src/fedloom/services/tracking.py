@@ -1,0 +1,122 @@
+"""Tracking use cases: metrics, parameters, output models and data, summaries, in FATE's shapes."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from typing import Any
+
+from fedloom.errors import NoData, NotFound
+from fedloom.services.platform import Platform
+from fedloom.storage.csv_import import write_csv
+from fedloom.storage.frame import Frame
+
+
+def metric_all(p: Platform, job_id: str, component: str, role: str, party_id: int) -> dict[str, Any]:
+    out: dict[str, dict[str, Any]] = {}
+    for row in p.stores.tracking.metrics(job_id, component, role, party_id):
+        entry = out.setdefault(row.namespace, {}).setdefault(row.name, {"data": [], "meta": {}})
+        if row.type == 1:
+            entry["meta"].update(row.value)
+        else:
+            entry["data"].append([row.key, row.value])
+    for names in out.values():
+        for name, entry in names.items():
+            entry["meta"].setdefault("name", name)
+    return out
+
+
+def metric_names(p: Platform, job_id: str, component: str, role: str, party_id: int) -> dict[str, list[str]]:
+    return {ns: list(names) for ns, names in metric_all(p, job_id, component, role, party_id).items()}
+
+
+def metric_data(p: Platform, job_id: str, component: str, role: str, party_id: int, namespace: str,
+                name: str) -> tuple[list[Any], dict[str, Any]]:
+    entry = metric_all(p, job_id, component, role, party_id).get(namespace, {}).get(name)
+    if entry is None:
+        raise NotFound(f"no metric {namespace}/{name} for {component} at {role} {party_id}")
+    return entry["data"], entry["meta"]
+
+
+def parameters(p: Platform, job_id: str, component: str, role: str, party_id: int) -> dict[str, Any]:
+    job = p.stores.jobs.job(job_id, role, party_id)
+    if job is None:
+        raise NotFound(f"job {job_id} has no {role} {party_id}")
+    plan = p.plans.get(job)
+    if component not in plan.components:
+        raise NotFound(f"job {job_id} has no component {component}")
+    module = plan.components[component].module
+    return {"module": module, f"{module}Param": plan.params(component, role, party_id)}
+
+
+def output_model(p: Platform, job_id: str, component: str, role: str, party_id: int
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    rows = p.stores.tracking.models(job_id, component, role, party_id)
+    if not rows:
+        return {}, {}
+    row = rows[0]
+    return dict(row.param), {"meta_data": dict(row.meta), "module_name": row.module,
+                             "component_name": component}
+
+
+def _frames(p: Platform, job_id: str, component: str, role: str, party_id: int) -> list[tuple[str, Frame]]:
+    rows = p.stores.tracking.output_data(job_id, component, role, party_id)
+    return [(r.data_name, p.tables.read(r.table_namespace, r.table_name)) for r in rows]
+
+
+def output_data(p: Platform, job_id: str, component: str, role: str, party_id: int, limit: int
+                ) -> tuple[list[Any], dict[str, Any]]:
+    frames = _frames(p, job_id, component, role, party_id)
+    data = [f.rows(limit) for _, f in frames]
+    meta = {"header": [f.header() for _, f in frames], "total": [f.count for _, f in frames],
+            "names": [n for n, _ in frames]}
+    return data, meta
+
+
+def output_data_archive(p: Platform, job_id: str, component: str, role: str, party_id: int,
+                        limit: int) -> bytes:
+    frames = _frames(p, job_id, component, role, party_id)
+    if not frames:
+        raise NoData(f"no output data for {component} at {role} {party_id} (job {job_id})")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, frame in frames:
+            csv = io.BytesIO()
+            write_csv(frame.take(_head(frame, limit)) if limit >= 0 else frame, csv)
+            _add(tar, f"{name}.csv", csv.getvalue())
+            _add(tar, f"{name}.meta", json.dumps({"header": frame.header()}).encode())
+    return buf.getvalue()
+
+
+def _head(frame: Frame, limit: int) -> Any:
+    import numpy as np
+
+    return np.arange(min(limit, frame.count))
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def output_tables(p: Platform, job_id: str, component: str, role: str, party_id: int) -> list[dict[str, Any]]:
+    rows = p.stores.tracking.output_data(job_id, component, role, party_id)
+    return [{"table_name": r.table_name, "table_namespace": r.table_namespace, "data_name": r.data_name}
+            for r in rows]
+
+
+def summary(p: Platform, job_id: str, component: str, role: str, party_id: int) -> dict[str, Any]:
+    return p.stores.tracking.summary(job_id, component, role, party_id) or {}
+
+
+def component_list(p: Platform, job_id: str) -> list[str]:
+    rows = p.stores.jobs.jobs(job_id)
+    if not rows:
+        raise NotFound(f"job {job_id} not found")
+    return list(p.plans.get(rows[0]).components)
+
+
+__all__ = ["component_list", "metric_all", "metric_data", "metric_names", "output_data",
+           "output_data_archive", "output_model", "output_tables", "parameters", "summary"]
