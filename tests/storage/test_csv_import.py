@@ -86,6 +86,7 @@ def test_ids_only_table() -> None:
         (b"id,x0,x1,x2,x3\n1,1,1,1,1\n2,1,1,1,1\n3,1,1,1,1\n4,1,1,1,abc\n", {}, "line 5, column x3: 'abc'"),
         (b"id,x0\n1,2\n\n2,1e\n", {}, "line 4, column x0: '1e' is not a number"),
         (b"id,x\n1,1\n42,2\n3,3\n4,4\n5,5\n6,6\n7,7\n42,8\n", {}, "duplicate id '42' (lines 3 and 9)"),
+        (b"id,x\n1,1\n\n2,2\n1,3\n", {}, "duplicate id '1' (lines 2 and 5)"),
         (b"id,x\n1,1\n,2\n", {}, "line 3: empty id"),
         (b"id,x\n1,1\n2,\xff\n", {}, "line 3 is not valid UTF-8"),
         (b"id,x0,x0\n1,2,3\n", {}, "duplicate column name 'x0' (columns 2 and 3)"),

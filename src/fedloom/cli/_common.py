@@ -78,7 +78,8 @@ RoleOpt = Annotated[
 ]
 PartyOpt = Annotated[int | None, typer.Option("-p", "--party-id", help="Party id (default: the initiator).")]
 ComponentOpt = Annotated[
-    str, typer.Option("-c", "--component", "--component-name", "-cpn", help="Component name, e.g. hetero_lr_0.")
+    str,
+    typer.Option("-c", "--component", "--component-name", "-cpn", help="Component name, e.g. hetero_lr_0."),
 ]
 MaybeComponentOpt = Annotated[
     str | None,

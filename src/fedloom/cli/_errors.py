@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 import httpx
+import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
@@ -31,7 +31,8 @@ def exit_code_for(exc: FedloomError) -> int:
 class FedloomGroup(TyperGroup):
     """Root command group: every subcommand runs inside `invoke`, so errors are handled here once."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    # `ctx` is Any on purpose: typer >= 0.2x vendors click (typer._click), older typer uses click itself.
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except FedloomError as exc:
@@ -45,11 +46,11 @@ class FedloomGroup(TyperGroup):
             _fail(ctx, f"{exc.strerror or exc}{where}", None, EXIT_FAILED)
 
 
-def _fail(ctx: click.Context, message: str, retcode: int | None, code: int) -> None:
+def _fail(ctx: Any, message: str, retcode: int | None, code: int) -> None:
     found = ctx.find_object(CliState)
     console = found.err if found is not None else Console(stderr=True, highlight=False)
     print_error(console, message, retcode)
-    raise click.exceptions.Exit(code)
+    raise typer.Exit(code)
 
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_UNREACHABLE", "EXIT_USAGE", "FedloomGroup", "exit_code_for"]

@@ -86,6 +86,7 @@ def print_error(console: Console, message: str, retcode: int | None) -> None:
     suffix = f" (retcode {retcode})" if retcode is not None else ""
     console.print(f"[bold red]error:[/] [red]{escape(message)}{suffix}[/]", soft_wrap=True)
 
+
 def done(ctx: typer.Context, as_json: bool, data: Any, message: str) -> None:
     if wants_json(ctx, as_json):
         print_json(data)

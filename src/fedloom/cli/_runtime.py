@@ -49,7 +49,7 @@ def server_module() -> ServerModule:
 
 def write_demo(out_dir: Path, synthetic_rows: int | None = None) -> list[Path]:
     """`fedloom.storage.demo_data.write_demo`; its own default applies when rows are not given."""
-    writer = cast(WriteDemo, getattr(_import("fedloom.storage.demo_data", "the demo data"), "write_demo"))
+    writer = cast(WriteDemo, _import("fedloom.storage.demo_data", "the demo data").write_demo)
     if synthetic_rows is None:
         return list(writer(out_dir))
     return list(writer(out_dir, synthetic_rows))

@@ -49,16 +49,26 @@ class WatchView:
         self.last = snapshot
         self._set(_JOB_ROW, f"job {self._job_id}", snapshot.progress, snapshot.status, snapshot.message, "")
         for task in snapshot.tasks:
-            self._set(task.component, f"  {task.component}", task.progress, task.status, _message(task),
-                      _elapsed(task))  # fmt: skip
+            self._set(
+                task.component,
+                f"  {task.component}",
+                task.progress,
+                task.status,
+                _message(task),
+                _elapsed(task),
+            )
 
     def _set(self, key: str, name: str, percent: int, status: str, message: str, elapsed: str) -> None:
-        fields = {"name": escape(name), "status": styled_status(status), "message": escape(message),
-                  "elapsed": elapsed}  # fmt: skip
-        if key not in self._rows:
-            self._rows[key] = self._progress.add_task("", total=100, completed=percent, **fields)
+        name, status, message = escape(name), styled_status(status), escape(message)
+        row = self._rows.get(key)
+        if row is None:
+            self._rows[key] = self._progress.add_task(
+                "", total=100, completed=percent, name=name, status=status, message=message, elapsed=elapsed
+            )
         else:
-            self._progress.update(self._rows[key], completed=percent, **fields)
+            self._progress.update(
+                row, completed=percent, name=name, status=status, message=message, elapsed=elapsed
+            )
 
 
 def watch_job(

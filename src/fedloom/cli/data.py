@@ -27,8 +27,19 @@ from fedloom.errors import InvalidInput
 data_app = typer.Typer(help="Upload and download tables; write the demo data.", no_args_is_help=True)
 table_app = typer.Typer(help="Table metadata: info, preview, delete, a job's tables.", no_args_is_help=True)
 
-_UPLOAD_KEYS = {"file", "namespace", "table_name", "head", "partition", "id_delimiter", "delimiter", "drop",
-                "use_local_data", "conf_path", "verbose"}  # fmt: skip
+_UPLOAD_KEYS = {
+    "file",
+    "namespace",
+    "table_name",
+    "head",
+    "partition",
+    "id_delimiter",
+    "delimiter",
+    "drop",
+    "use_local_data",
+    "conf_path",
+    "verbose",
+}
 
 
 @data_app.command("upload")
@@ -71,7 +82,9 @@ def download(
     ctx: typer.Context,
     namespace: Annotated[str | None, typer.Option("-n", "--namespace")] = None,
     table_name: Annotated[str | None, typer.Option("-t", "--table-name")] = None,
-    output_path: Annotated[str | None, typer.Option("-o", "--output-path", help="Path ON THE SERVER.")] = None,
+    output_path: Annotated[
+        str | None, typer.Option("-o", "--output-path", help="Path ON THE SERVER.")
+    ] = None,
     delimiter: Annotated[str | None, typer.Option("--delimiter")] = None,
     conf_path: Annotated[Path | None, typer.Option("-c", "--conf-path", help="FATE download conf.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until the download job ends.")] = False,
@@ -97,7 +110,9 @@ def history(
     if wants_json(ctx, as_json):
         print_json(records)
         return
-    rows = [{"job_id": job, **(entry.get("upload_info") or {})} for item in records for job, entry in item.items()]
+    rows = [
+        {"job_id": job, **(entry.get("upload_info") or {})} for item in records for job, entry in item.items()
+    ]
     columns = ("job_id", "namespace", "table_name", "partition", "upload_count")
     state(ctx).out.print(records_table(rows, columns, title="uploads"))
 
@@ -106,7 +121,9 @@ def history(
 def demo_data(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the CSV files.")],
-    synthetic_rows: Annotated[int | None, typer.Option("--synthetic-rows", help="Also a synthetic set.")] = None,
+    synthetic_rows: Annotated[
+        int | None, typer.Option("--synthetic-rows", help="Also a synthetic set.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write the demo data sets (FATE's breast_hetero_* and friends) as CSV files."""
@@ -137,7 +154,9 @@ def info(ctx: typer.Context, namespace: NamespaceOpt, table_name: TableOpt, as_j
 
 
 @table_app.command("delete")
-def delete(ctx: typer.Context, namespace: NamespaceOpt, table_name: TableOpt, as_json: JsonOpt = False) -> None:
+def delete(
+    ctx: typer.Context, namespace: NamespaceOpt, table_name: TableOpt, as_json: JsonOpt = False
+) -> None:
     """Delete a table."""
     data = state(ctx).client().table.delete(namespace, table_name)
     done(ctx, as_json, data, f"table {namespace}/{table_name} deleted")
@@ -145,7 +164,11 @@ def delete(ctx: typer.Context, namespace: NamespaceOpt, table_name: TableOpt, as
 
 @table_app.command("preview")
 def preview(
-    ctx: typer.Context, namespace: NamespaceOpt, table_name: TableOpt, limit: LimitOpt = 10, as_json: JsonOpt = False
+    ctx: typer.Context,
+    namespace: NamespaceOpt,
+    table_name: TableOpt,
+    limit: LimitOpt = 10,
+    as_json: JsonOpt = False,
 ) -> None:
     """The first rows of a table."""
     data = state(ctx).client().table.preview(namespace, table_name, limit)

@@ -7,17 +7,18 @@ import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from fedloom.cli import _runtime
-from fedloom.cli._common import state
+from fedloom.cli._common import CliState, state
 from fedloom.cli._demo_results import print_evaluation, print_results
 from fedloom.cli._watch import watch_job
 from fedloom.client import FedloomClient, Pipeline, hetero_lr_pipeline, psi_pipeline
+from fedloom.client.errors import ApiError
 from fedloom.client.pipeline import Table
 from fedloom.config import load_settings
 from fedloom.errors import OperationFailed
@@ -42,7 +43,9 @@ DEMO_PIPELINE: Callable[[Table, Table], Pipeline] = _psi
 
 def demo(
     ctx: typer.Context,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Default: a temporary directory.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Default: a temporary directory.")
+    ] = None,
     keep: Annotated[bool, typer.Option("--keep", help="Keep the temporary data directory.")] = False,
 ) -> None:
     """Run a two-party federated job end to end on this machine, then show where to look next."""
@@ -50,17 +53,21 @@ def demo(
     temporary = data_dir is None
     directory = Path(tempfile.mkdtemp(prefix="fedloom-demo-")) if data_dir is None else data_dir.resolve()
     try:
-        job_id = _run(console, directory)
+        job_id = _run(state(ctx), directory)
         _next_steps(console, job_id, directory, kept=keep or not temporary)
     finally:
         if temporary and not keep:
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def _run(console: Console, directory: Path) -> str:
+def _run(cli: CliState, directory: Path) -> str:
+    console = cli.out
     settings = load_settings(None, host="127.0.0.1", port=0, data_dir=directory)
     console.print(f"[bold]1.[/] starting an embedded fedloom server (data in {escape(str(directory))})")
-    with _runtime.server_module().EmbeddedServer(settings) as server, FedloomClient(server.url) as client:
+    with (
+        _runtime.server_module().EmbeddedServer(settings) as server,
+        FedloomClient(server.url, transport=cli.transport) as client,
+    ):
         console.print(f"   listening on {escape(server.url)}")
         files = _write_data(console, directory / "demo_data")
         _upload(console, client, files)
@@ -70,7 +77,7 @@ def _run(console: Console, directory: Path) -> str:
         watch_job(client, submitted.job_id, console)
         print_results(console, client, submitted.job_id, pipeline, ("guest", GUEST))
         if "evaluation_0" in pipeline.components:
-            print_evaluation(console, client, submitted.job_id, _by_stem(files))
+            print_evaluation(console, client, submitted.job_id, files, ("guest", GUEST))
         console.print("[bold]6.[/] stopping the server")
         return submitted.job_id
 
@@ -89,7 +96,7 @@ def _upload(console: Console, client: FedloomClient, files: dict[str, Path]) -> 
         console.print(f"[bold]3.[/] uploading {name} ({role} {party}) as {NAMESPACE}/{name}")
         job_id = client.data.upload(files[name], NAMESPACE, name, drop=True)
         client.job.wait_success(job_id)
-        with suppress(Exception):  # a missing count is cosmetic; the upload itself succeeded
+        with suppress(ApiError):  # the row count is cosmetic; the upload itself succeeded
             count = client.table.info(NAMESPACE, name).get("count")
             console.print(f"   {count} rows (upload job {escape(job_id)})")
 
@@ -100,9 +107,12 @@ def _by_stem(paths: Sequence[Path]) -> dict[str, Path]:
 
 def _next_steps(console: Console, job_id: str, directory: Path, *, kept: bool) -> None:
     start = f"fedloom server start --data-dir {directory}"
+    keep_hint = (
+        "rerun with --keep (or --data-dir DIR) to keep the job, then: fedloom server start --data-dir DIR"
+    )
     lines = [
-        "[bold]Next[/]",
-        f"  {start}" if kept else "  rerun with --keep (or --data-dir DIR) to keep the data, then: fedloom server start ...",
+        "[bold]Next[/] (in another terminal while the server runs)",
+        f"  {start}" if kept else f"  {keep_hint}",
         f"  fedloom job query -j {job_id}",
         f"  fedloom task query -j {job_id}",
         f"  fedloom tracking metric-all -j {job_id} -c intersection_0",
@@ -112,7 +122,5 @@ def _next_steps(console: Console, job_id: str, directory: Path, *, kept: bool) -
     ]
     console.print("\n".join(escape(line) if i else line for i, line in enumerate(lines)))
 
-
-Console_ = Any  # re-exported name kept out of __all__
 
 __all__ = ["DEMO_PIPELINE", "demo"]

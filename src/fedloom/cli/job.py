@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -33,8 +33,16 @@ job_app = typer.Typer(help="Submit, inspect, stop, rerun and watch jobs.", no_ar
 task_app = typer.Typer(help="Tasks: one component of one job at one party.", no_args_is_help=True)
 
 JOB_COLUMNS = ("job_id", "role", "party_id", "is_initiator", "status", "progress", "elapsed")
-TASK_COLUMNS = ("job_id", "component_name", "role", "party_id", "task_version", "status", "progress",
-                "progress_message")  # fmt: skip
+TASK_COLUMNS = (
+    "job_id",
+    "component_name",
+    "role",
+    "party_id",
+    "task_version",
+    "status",
+    "progress",
+    "progress_message",
+)
 TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="Stop watching after N seconds.")]
 
 
@@ -193,13 +201,17 @@ def dsl(
 def parameter_update(
     ctx: typer.Context,
     job_id: JobIdOpt,
-    conf_path: Annotated[Path, typer.Option("-c", "--conf-path", help="job_parameters/component_parameters.")],
+    conf_path: Annotated[
+        Path, typer.Option("-c", "--conf-path", help="job_parameters/component_parameters.")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Merge new parameters into a job (then `fedloom job rerun --force -c X`)."""
     conf = read_json_file(conf_path, "conf")
-    data = state(ctx).client().job.parameter_update(
-        job_id, conf.get("job_parameters"), conf.get("component_parameters")
+    data = (
+        state(ctx)
+        .client()
+        .job.parameter_update(job_id, conf.get("job_parameters"), conf.get("component_parameters"))
     )
     done(ctx, as_json, data, f"parameters of job {job_id} updated")
 

@@ -13,7 +13,9 @@ from fedloom.cli._output import kv_table, print_json, print_or_write, records_ta
 model_app = typer.Typer(help="Deploy models; predict DSL and conf templates.", no_args_is_help=True)
 
 ModelIdOpt = Annotated[str, typer.Option("--model-id", help="e.g. arbiter-10000#guest-9999#host-10000#model")]
-ModelVersionOpt = Annotated[str, typer.Option("--model-version", help="The training job id, or a deployed version.")]
+ModelVersionOpt = Annotated[
+    str, typer.Option("--model-version", help="The training job id, or a deployed version.")
+]
 MaybeOutOpt = Annotated[Path | None, typer.Option("-o", "--output-path", help="Write the file here.")]
 
 

@@ -43,7 +43,9 @@ def start(
 
 
 @server_app.command("stop")
-def stop(ctx: typer.Context, data_dir: DataDirOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def stop(
+    ctx: typer.Context, data_dir: DataDirOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
+) -> None:
     """Stop the server that runs on DATA_DIR (SIGTERM, then wait)."""
     directory = load_settings(config, data_dir=data_dir).resolved_data_dir
     stopped = _runtime.server_module().stop(directory)

@@ -25,7 +25,9 @@ from fedloom.client import DataWithMeta, FedloomClient
 from fedloom.client._progress import initiator_record
 from fedloom.errors import NotFound
 
-tracking_app = typer.Typer(help="A component's metrics, parameters, model and output data.", no_args_is_help=True)
+tracking_app = typer.Typer(
+    help="A component's metrics, parameters, model and output data.", no_args_is_help=True
+)
 component_app = typer.Typer(help="Components: the registry, or a job's components.", no_args_is_help=True)
 
 PREVIEW_ROWS = 20
@@ -34,9 +36,13 @@ CURVE_POINTS = 12
 
 @tracking_app.command("metrics")
 def metrics(
-    ctx: typer.Context, job_id: JobIdOpt, component: ComponentOpt, role: RoleOpt = None,
-    party_id: PartyOpt = None, as_json: JsonOpt = False,
-) -> None:  # fmt: skip
+    ctx: typer.Context,
+    job_id: JobIdOpt,
+    component: ComponentOpt,
+    role: RoleOpt = None,
+    party_id: PartyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Metric names per namespace."""
     data = state(ctx).client().tracking.metrics(job_id, component, role, party_id)
     if wants_json(ctx, as_json):
@@ -48,9 +54,13 @@ def metrics(
 
 @tracking_app.command("metric-all")
 def metric_all(
-    ctx: typer.Context, job_id: JobIdOpt, component: ComponentOpt, role: RoleOpt = None,
-    party_id: PartyOpt = None, as_json: JsonOpt = False,
-) -> None:  # fmt: skip
+    ctx: typer.Context,
+    job_id: JobIdOpt,
+    component: ComponentOpt,
+    role: RoleOpt = None,
+    party_id: PartyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Every metric with its points (long curves are shortened; use --json for all points)."""
     data = state(ctx).client().tracking.metric_all(job_id, component, role, party_id)
     if wants_json(ctx, as_json):
@@ -63,9 +73,13 @@ def metric_all(
 
 @tracking_app.command("parameters")
 def parameters(
-    ctx: typer.Context, job_id: JobIdOpt, component: ComponentOpt, role: RoleOpt = None,
-    party_id: PartyOpt = None, as_json: JsonOpt = False,
-) -> None:  # fmt: skip
+    ctx: typer.Context,
+    job_id: JobIdOpt,
+    component: ComponentOpt,
+    role: RoleOpt = None,
+    party_id: PartyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """The component's resolved parameters."""
     data = state(ctx).client().tracking.parameters(job_id, component, role, party_id)
     _json_out(ctx, as_json, data)
@@ -73,9 +87,13 @@ def parameters(
 
 @tracking_app.command("output-model")
 def output_model(
-    ctx: typer.Context, job_id: JobIdOpt, component: ComponentOpt, role: RoleOpt = None,
-    party_id: PartyOpt = None, as_json: JsonOpt = False,
-) -> None:  # fmt: skip
+    ctx: typer.Context,
+    job_id: JobIdOpt,
+    component: ComponentOpt,
+    role: RoleOpt = None,
+    party_id: PartyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """The component's model: `data` (FATE's Param) and `meta` (FATE's Meta)."""
     result = state(ctx).client().tracking.output_model(job_id, component, role, party_id)
     _json_out(ctx, as_json, result.as_dict())
@@ -83,18 +101,26 @@ def output_model(
 
 @tracking_app.command("summary")
 def summary(
-    ctx: typer.Context, job_id: JobIdOpt, component: ComponentOpt, role: RoleOpt = None,
-    party_id: PartyOpt = None, as_json: JsonOpt = False,
-) -> None:  # fmt: skip
+    ctx: typer.Context,
+    job_id: JobIdOpt,
+    component: ComponentOpt,
+    role: RoleOpt = None,
+    party_id: PartyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """The component's summary (e.g. intersect_num, best_iteration...)."""
     _json_out(ctx, as_json, state(ctx).client().tracking.summary(job_id, component, role, party_id))
 
 
 @tracking_app.command("output-data-table")
 def output_data_table(
-    ctx: typer.Context, job_id: JobIdOpt, component: ComponentOpt, role: RoleOpt = None,
-    party_id: PartyOpt = None, as_json: JsonOpt = False,
-) -> None:  # fmt: skip
+    ctx: typer.Context,
+    job_id: JobIdOpt,
+    component: ComponentOpt,
+    role: RoleOpt = None,
+    party_id: PartyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """The tables holding the component's output data."""
     client = state(ctx).client()
     role, party_id = resolve_party(client, job_id, role, party_id)
@@ -107,12 +133,17 @@ def output_data_table(
 
 @tracking_app.command("output-data")
 def output_data(
-    ctx: typer.Context, job_id: JobIdOpt, component: ComponentOpt, role: RoleOpt = None,
+    ctx: typer.Context,
+    job_id: JobIdOpt,
+    component: ComponentOpt,
+    role: RoleOpt = None,
     party_id: PartyOpt = None,
-    output_path: Annotated[Path | None, typer.Option("-o", "--output-path", help="Download all rows.")] = None,
+    output_path: Annotated[
+        Path | None, typer.Option("-o", "--output-path", help="Download all rows.")
+    ] = None,
     limit: Annotated[int, typer.Option("-l", "--limit", help="Rows to download (-1 = all).")] = -1,
     as_json: JsonOpt = False,
-) -> None:  # fmt: skip
+) -> None:
     """Preview the output data, or with -o download it as CSV + meta files."""
     client = state(ctx).client()
     if output_path is not None:
@@ -168,7 +199,9 @@ def render_metrics(console: Console, data: Mapping[str, Any]) -> None:
             console.print(table)
 
 
-def render_output_preview(console: Console, component: str, preview: DataWithMeta) -> None:
+def render_output_preview(
+    console: Console, component: str, preview: DataWithMeta, max_rows: int = PREVIEW_ROWS
+) -> None:
     meta = preview.meta if isinstance(preview.meta, dict) else {}
     tables = preview.data if isinstance(preview.data, list) else []
     names, headers, totals = meta.get("names") or [], meta.get("header") or [], meta.get("total") or []
@@ -178,7 +211,7 @@ def render_output_preview(console: Console, component: str, preview: DataWithMet
         name = names[index] if index < len(names) else f"output {index}"
         header = headers[index] if index < len(headers) else []
         total = totals[index] if index < len(totals) else len(rows)
-        shown = rows[:PREVIEW_ROWS]
+        shown = rows[:max_rows]
         table = rows_table(header or [f"col{i}" for i in range(len(shown[0]) if shown else 0)], shown)
         table.title = f"{component}.{name}"
         table.caption = f"{len(shown)} of {total} rows"

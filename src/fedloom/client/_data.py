@@ -67,9 +67,15 @@ class DataApi:
         """Send a local CSV as multipart (part `file`, config in the query); return the upload job id."""
         path = Path(file).expanduser().resolve()
         conf = upload_conf(
-            str(path), namespace, table_name,
-            head=head, partition=partition, delimiter=delimiter, drop=drop, extra=extra,
-        )  # fmt: skip
+            str(path),
+            namespace,
+            table_name,
+            head=head,
+            partition=partition,
+            delimiter=delimiter,
+            drop=drop,
+            extra=extra,
+        )
         try:
             handle = path.open("rb")
         except OSError as exc:
@@ -92,9 +98,15 @@ class DataApi:
     ) -> str:
         """Upload a file that is already on the server's disk (`use_local_data: 0`)."""
         conf = upload_conf(
-            server_file, namespace, table_name,
-            head=head, partition=partition, delimiter=delimiter, drop=drop, extra=extra,
-        )  # fmt: skip
+            server_file,
+            namespace,
+            table_name,
+            head=head,
+            partition=partition,
+            delimiter=delimiter,
+            drop=drop,
+            extra=extra,
+        )
         conf["use_local_data"] = 0
         return _job_id(self._t.post("data/upload", conf))
 

@@ -89,9 +89,16 @@ class JobApi:
     ) -> dict[str, Any]:
         """`{"jobs": [...], "count": N}`, newest first unless `order_by`/`order` say otherwise."""
         body = drop_none(
-            limit=limit, page=page, status=_list_or_str(status), role=_list_or_str(role), party_id=party_id,
-            job_id=job_id, description=description, order_by=order_by, order=order,
-        )  # fmt: skip
+            limit=limit,
+            page=page,
+            status=_list_or_str(status),
+            role=_list_or_str(role),
+            party_id=party_id,
+            job_id=job_id,
+            description=description,
+            order_by=order_by,
+            order=order,
+        )
         return dict(self._t.call("job/list/job", body) or {})
 
     def stop(self, job_id: str, stop_status: str | None = None) -> Any:

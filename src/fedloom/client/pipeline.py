@@ -36,8 +36,12 @@ def inputs(
 ) -> dict[str, Any]:
     """A DSL `input` block; a bare component name means its default output (`x` -> `x.data`)."""
     raw: dict[str, Any] = {"data": {}}
-    for key, refs in (("data", data), ("train_data", train_data), ("validate_data", validate_data),
-                      ("test_data", test_data)):  # fmt: skip
+    for key, refs in (
+        ("data", data),
+        ("train_data", train_data),
+        ("validate_data", validate_data),
+        ("test_data", test_data),
+    ):
         if refs is not None:
             raw["data"][key] = refs
     for key, refs in (("model", model), ("isometric_model", isometric_model), ("cache", cache)):
@@ -268,16 +272,26 @@ def hetero_lr_pipeline(
     params = {**copy.deepcopy(HETERO_LR_DEFAULTS), **lr_params}
     pipeline.add("hetero_lr_0", "HeteroLR", inputs(train_data="intersection_0"), params=params)
     return pipeline.add(
-        "evaluation_0", "Evaluation", inputs(data="hetero_lr_0"),
-        params={"eval_type": "binary"}, party_params={("host", host): {"need_run": False}},
-    )  # fmt: skip
+        "evaluation_0",
+        "Evaluation",
+        inputs(data="hetero_lr_0"),
+        params={"eval_type": "binary"},
+        party_params={("host", host): {"need_run": False}},
+    )
 
 
 HETERO_LR_DEFAULTS: dict[str, Any] = {
-    "penalty": "L2", "tol": 0.0001, "alpha": 0.01, "optimizer": "rmsprop", "batch_size": 320,
-    "learning_rate": 0.15, "max_iter": 30, "early_stop": "diff", "init_param": {"init_method": "zeros"},
+    "penalty": "L2",
+    "tol": 0.0001,
+    "alpha": 0.01,
+    "optimizer": "rmsprop",
+    "batch_size": 320,
+    "learning_rate": 0.15,
+    "max_iter": 30,
+    "early_stop": "diff",
+    "init_param": {"init_method": "zeros"},
     "encrypt_param": {"method": "Paillier", "key_length": 1024},
-}  # fmt: skip
+}
 
 
 def _hetero_front(
@@ -288,17 +302,24 @@ def _hetero_front(
     host_table: Table,
     intersection_params: Mapping[str, Any] | None,
 ) -> Pipeline:
-    pipeline.add("reader_0", "Reader", party_params={
-        ("guest", guest): {"table": {"name": guest_table[1], "namespace": guest_table[0]}},
-        ("host", host): {"table": {"name": host_table[1], "namespace": host_table[0]}},
-    })  # fmt: skip
     pipeline.add(
-        "data_transform_0", "DataTransform", inputs(data="reader_0"), params={"output_format": "dense"},
+        "reader_0",
+        "Reader",
+        party_params={
+            ("guest", guest): {"table": {"name": guest_table[1], "namespace": guest_table[0]}},
+            ("host", host): {"table": {"name": host_table[1], "namespace": host_table[0]}},
+        },
+    )
+    pipeline.add(
+        "data_transform_0",
+        "DataTransform",
+        inputs(data="reader_0"),
+        params={"output_format": "dense"},
         party_params={
             ("guest", guest): {"with_label": True, "label_name": "y", "label_type": "int"},
             ("host", host): {"with_label": False},
         },
-    )  # fmt: skip
+    )
     return pipeline.add(
         "intersection_0", "Intersection", inputs(data="data_transform_0"), params=intersection_params
     )

@@ -24,7 +24,7 @@ class DataTransformParams(Params):
     missing_fill: bool = False
     missing_fill_method: Literal["designated", "mean", "median", "min", "max"] | None = None
     missing_impute: list[Any] | None = None
-    default_value: float | list[float] = 0
+    default_value: float | list[float] = 0.0
     outlier_replace: bool = False
     with_match_id: bool = False
     match_id_name: str | None = None

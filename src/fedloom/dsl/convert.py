@@ -65,7 +65,9 @@ def _job_parameters(flat: dict[str, Any]) -> dict[str, Any]:
     return {"common": copy.deepcopy(flat)}
 
 
-def _role_blocks(role_parameters: dict[str, Any], conf: dict[str, Any], readers: dict[str, str]) -> dict[str, Any]:
+def _role_blocks(
+    role_parameters: dict[str, Any], conf: dict[str, Any], readers: dict[str, str]
+) -> dict[str, Any]:
     role_table = optional_dict(conf, "role", "conf")
     blocks: dict[str, dict[str, dict[str, Any]]] = {}
     for role, by_component in role_parameters.items():
@@ -84,7 +86,9 @@ def _role_blocks(role_parameters: dict[str, Any], conf: dict[str, Any], readers:
     return {role: block for role, block in blocks.items() if block}
 
 
-def _split_args(values: Any, where: str, readers: dict[str, str], per_party: dict[str, dict[str, Any]]) -> None:
+def _split_args(
+    values: Any, where: str, readers: dict[str, str], per_party: dict[str, dict[str, Any]]
+) -> None:
     data = optional_dict(as_dict(values, where), "data", where)
     for key, tables in data.items():
         reader = readers.setdefault(key, f"reader_{len(readers)}")

@@ -246,7 +246,9 @@ def _checked(name: str, where: str, text: Any, kind: str, outputs: dict[str, _Ou
 def _mismatch(ref: Ref, kind: str, up: _Outputs) -> str:
     for other in _OUTPUT_KEYS:
         if other != kind and ref.alias in getattr(up, other):
-            return f"that is a {other} output of {ref.component}; input.{_input_for(kind)} takes {kind} outputs"
+            return (
+                f"that is a {other} output of {ref.component}; input.{_input_for(kind)} takes {kind} outputs"
+            )
     declared: tuple[str, ...] = getattr(up, kind)
     if not declared:
         return f"{ref.component} declares no output.{kind}"

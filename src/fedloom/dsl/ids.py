@@ -12,7 +12,7 @@ _SEQ_LIMIT = 100  # two digits after the timestamp
 
 
 class _JobIdClock:
-    """Hands out strictly increasing (timestamp, sequence) pairs, even if the wall clock stalls or steps back."""
+    """Strictly increasing (timestamp, sequence) pairs, even when the wall clock stalls or steps back."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

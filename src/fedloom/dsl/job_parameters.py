@@ -76,7 +76,9 @@ def build_job_parameters(
         deprecated.update(key for key in DEPRECATED_KEYS if key in merged)
         cleaned = {key: value for key, value in merged.items() if key not in DEPRECATED_KEYS}
         result[party] = _validated(cleaned, party)
-    warnings = [f'[WARN] conf.job_parameters: "{key}" is no longer used and is ignored' for key in sorted(deprecated)]
+    warnings = [
+        f'[WARN] conf.job_parameters: "{key}" is no longer used and is ignored' for key in sorted(deprecated)
+    ]
     return result, warnings
 
 

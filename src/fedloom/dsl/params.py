@@ -58,9 +58,15 @@ def resolve_params(
             warnings.append(f"component {name}: its parameters are ignored; it takes those of {source}")
         for party in parties[name]:
             key = (name, party)
-            params[key] = params[(source, party)] if source != name else _validated(node, party, section, roles, catalog)
+            params[key] = (
+                params[(source, party)]
+                if source != name
+                else _validated(node, party, section, roles, catalog)
+            )
             need_run[key] = _need_run(node, party, params[key], need_run)
-    return ResolvedParams(MappingProxyType(parties), MappingProxyType(params), MappingProxyType(need_run), tuple(warnings))
+    return ResolvedParams(
+        MappingProxyType(parties), MappingProxyType(params), MappingProxyType(need_run), tuple(warnings)
+    )
 
 
 def _parties(node: ComponentNode, roles: RoleTable, catalog: ComponentCatalog) -> tuple[Party, ...]:

@@ -18,7 +18,9 @@ from fedloom.dsl.params import resolve_params
 from fedloom.dsl.plan import JobPlan
 from fedloom.dsl.providers import parse_provider_section, resolve_providers
 
-_CONF_KEYS = frozenset({"dsl_version", "initiator", "role", "job_parameters", "component_parameters", "provider"})
+_CONF_KEYS = frozenset(
+    {"dsl_version", "initiator", "role", "job_parameters", "component_parameters", "provider"}
+)
 # The flow CLI adds conf_path/dsl_path; FATE itself writes `local` into per-party confs.
 _SILENT_CONF_KEYS = frozenset({"conf_path", "dsl_path", "local"})
 _V1_ONLY_KEYS = ("role_parameters", "algorithm_parameters")
@@ -89,11 +91,15 @@ def _job_type(job_parameters: Mapping[Party, JobParameters], roles: RoleTable) -
     job_type = job_parameters[roles.initiator].job_type
     for party, params in job_parameters.items():
         if params.job_type != job_type:
-            fail(f'conf.job_parameters: job_type is "{params.job_type}" for {party.role} {party.party_id} '
-                 f'but "{job_type}" for the initiator')
+            fail(
+                f'conf.job_parameters: job_type is "{params.job_type}" for {party.role} {party.party_id} '
+                f'but "{job_type}" for the initiator'
+            )
         if job_type == "predict" and not (params.model_id and params.model_version):
-            fail(f'conf.job_parameters.common: job_type "predict" needs model_id and model_version '
-                 f"(missing for {party.role} {party.party_id})")
+            fail(
+                f'conf.job_parameters.common: job_type "predict" needs model_id and model_version '
+                f"(missing for {party.role} {party.party_id})"
+            )
     return job_type
 
 
@@ -102,14 +108,21 @@ def _check_modules(nodes: Mapping[str, ComponentNode], catalog: ComponentCatalog
         if catalog.module_roles(node.module) is None:
             fail(f'component {node.name}: unknown module "{node.module}"')
         data, model = catalog.output_aliases(node.module)
-        for kind, declared, produced in (("data", node.data_outputs, data), ("model", node.model_outputs, model)):
+        for kind, declared, produced in (
+            ("data", node.data_outputs, data),
+            ("model", node.model_outputs, model),
+        ):
             if len(declared) > len(produced):
                 can = f"{len(produced)} ({', '.join(produced)})" if produced else "none"
-                fail(f"component {node.name}: output.{kind} declares {len(declared)} aliases "
-                     f"but {node.module} produces {can}")
+                fail(
+                    f"component {node.name}: output.{kind} declares {len(declared)} aliases "
+                    f"but {node.module} produces {can}"
+                )
 
 
-def _check_component_sections(section: ScopedSection, nodes: Mapping[str, ComponentNode], strict: bool) -> None:
+def _check_component_sections(
+    section: ScopedSection, nodes: Mapping[str, ComponentNode], strict: bool
+) -> None:
     where = "conf.component_parameters"
     _check_names(section, nodes, where, strict)
     for block_where, block in _blocks(section, where):
@@ -118,7 +131,9 @@ def _check_component_sections(section: ScopedSection, nodes: Mapping[str, Compon
                 fail(f"{block_where}.{name}: parameters must be an object")
 
 
-def _check_names(section: ScopedSection, nodes: Mapping[str, ComponentNode], where: str, strict: bool) -> None:
+def _check_names(
+    section: ScopedSection, nodes: Mapping[str, ComponentNode], where: str, strict: bool
+) -> None:
     # Predict confs are merged over the training conf, which names components the inference DSL dropped.
     if not strict:
         return
@@ -141,7 +156,7 @@ def _check_inheritance(params: JobParameters, nodes: Mapping[str, ComponentNode]
         fail("conf.job_parameters.inheritance_info.component_list: must be a list of component names")
     for name in listed:
         if name not in nodes:
-            fail(f'conf.job_parameters.inheritance_info.component_list: "{name}" is not a component of the DSL')
+            fail(f'conf.job_parameters.inheritance_info.component_list: no component "{name}" in the DSL')
 
 
 def _with_model_id(
@@ -151,7 +166,9 @@ def _with_model_id(
         return job_parameters
     # A training job's model id is FATE's, derived from the roles; the version is the job id (set later).
     model_id = model_id_for(roles.as_dict())
-    return {party: params.model_copy(update={"model_id": model_id}) for party, params in job_parameters.items()}
+    return {
+        party: params.model_copy(update={"model_id": model_id}) for party, params in job_parameters.items()
+    }
 
 
 def _normalised_conf(conf: dict[str, Any], roles: RoleTable) -> dict[str, Any]:

@@ -17,8 +17,27 @@ from fedloom.errors import NotFound
 class JobPlan:
     """Read-only view of one job. Built by `parse_job`; dicts handed out are copies."""
 
-    __slots__ = ("_components", "_conf", "_dsl", "_job_parameters", "_job_type", "_providers", "_resolved",
-                 "_roles", "_warnings")
+    __slots__ = (
+        "_components",
+        "_conf",
+        "_dsl",
+        "_job_parameters",
+        "_job_type",
+        "_providers",
+        "_resolved",
+        "_roles",
+        "_warnings",
+    )
+
+    _job_type: JobType
+    _dsl: dict[str, Any]
+    _conf: dict[str, Any]
+    _roles: RoleTable
+    _components: Mapping[str, ComponentNode]
+    _resolved: ResolvedParams
+    _job_parameters: Mapping[Party, JobParameters]
+    _providers: Mapping[tuple[str, Party], str | None]
+    _warnings: tuple[str, ...]
 
     def __init__(
         self,

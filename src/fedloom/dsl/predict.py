@@ -12,7 +12,12 @@ from fedloom.dsl.convert import convert_conf_v1
 from fedloom.dsl.graph import PIPELINE, ComponentNode, parse_graph
 
 # Training data keys and what they become in the inference DSL; the first one present wins.
-_DATA_MAPPING = (("data", "data"), ("train_data", "test_data"), ("validate_data", "test_data"), ("test_data", "test_data"))
+_DATA_MAPPING = (
+    ("data", "data"),
+    ("train_data", "test_data"),
+    ("validate_data", "test_data"),
+    ("test_data", "test_data"),
+)
 # A component left out of the deployment passes this input through to its consumers.
 _PASSTHROUGH_KEYS = ("train_data", "eval_data", "test_data", "data")
 _PREDICT_ROLES = ("guest", "host")
@@ -61,7 +66,11 @@ def _predict_component(
     result: dict[str, Any] = {"module": node.module}
     if inputs or "input" in spec:  # FATE keeps an (empty) input where training had one
         result["input"] = inputs
-    outputs = {key: list(value) for key, value in (spec.get("output") or {}).items() if key != "model" and value is not None}
+    outputs = {
+        key: list(value)
+        for key, value in (spec.get("output") or {}).items()
+        if key != "model" and value is not None
+    }
     if outputs:
         result["output"] = outputs
     if "provider" in spec:
@@ -69,7 +78,9 @@ def _predict_component(
     return result
 
 
-def _predict_data(node: ComponentNode, deploy: frozenset[str], passthrough: Passthrough) -> dict[str, list[str]]:
+def _predict_data(
+    node: ComponentNode, deploy: frozenset[str], passthrough: Passthrough
+) -> dict[str, list[str]]:
     for train_key, predict_key in _DATA_MAPPING:
         refs = node.data_inputs.get(train_key)
         if refs is None:
@@ -84,7 +95,9 @@ def _predict_data(node: ComponentNode, deploy: frozenset[str], passthrough: Pass
     return {}
 
 
-def _passthrough(node: ComponentNode, deploy: frozenset[str], passthrough: Passthrough) -> dict[str, list[str]]:
+def _passthrough(
+    node: ComponentNode, deploy: frozenset[str], passthrough: Passthrough
+) -> dict[str, list[str]]:
     """Each data output of a left-out component stands for its first data input (recursively)."""
     source = next((node.data_inputs[key][0] for key in _PASSTHROUGH_KEYS if node.data_inputs.get(key)), None)
     if source is None:
@@ -116,10 +129,12 @@ def merge_predict_conf(train_conf: Any, predict_conf: Any) -> dict[str, Any]:
 def _check_subset(train_roles: dict[str, list[int]], predict_roles: dict[str, list[int]]) -> None:
     for role, ids in predict_roles.items():
         if role not in train_roles:
-            fail(f'conf.role.{role}: "{role}" took no part in training (training roles: {", ".join(train_roles)})')
+            trained = ", ".join(train_roles)
+            fail(f'conf.role.{role}: "{role}" took no part in training (training roles: {trained})')
         for pid in ids:
             if pid not in train_roles[role]:
-                fail(f"conf.role.{role}: party {pid} was not a {role} in training ({role}: {train_roles[role]})")
+                listed = train_roles[role]
+                fail(f"conf.role.{role}: party {pid} was not a {role} in training ({role}: {listed})")
 
 
 def _rekey_role(
@@ -163,14 +178,18 @@ def predict_conf_template(
     common = job_parameters.setdefault("common", {})
     common.update({"model_id": model_id, "model_version": model_version, "job_type": "predict"})
     components = as_dict(as_dict(inference_dsl, "dsl").get("components"), "dsl.components")
-    readers = [name for name, spec in components.items() if isinstance(spec, dict) and spec.get("module") == "Reader"]
+    readers = [
+        name for name, spec in components.items() if isinstance(spec, dict) and spec.get("module") == "Reader"
+    ]
     fill = {
         reader: {"table": {"name": f"name_to_be_filled_{i}", "namespace": f"namespace_to_be_filled_{i}"}}
         for i, reader in enumerate(readers)
     }
     roles = _role_ids(train, "train conf")
     by_role = {
-        role: {str(i): copy.deepcopy(fill) for i in range(len(ids))} for role, ids in roles.items() if role in _PREDICT_ROLES
+        role: {str(i): copy.deepcopy(fill) for i in range(len(ids))}
+        for role, ids in roles.items()
+        if role in _PREDICT_ROLES
     }
     return {
         "dsl_version": 2,
@@ -184,7 +203,9 @@ def predict_conf_template(
 def _as_v2(conf: Any, where: str) -> dict[str, Any]:
     conf = as_dict(conf, where)
     version = conf.get("dsl_version")
-    legacy = version in (1, "1") or (version is None and ("role_parameters" in conf or "algorithm_parameters" in conf))
+    legacy = (not isinstance(version, bool) and version in (1, "1")) or (
+        version is None and ("role_parameters" in conf or "algorithm_parameters" in conf)
+    )
     return convert_conf_v1(conf) if legacy else copy.deepcopy(conf)
 
 

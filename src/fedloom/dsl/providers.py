@@ -29,7 +29,9 @@ def resolve_providers(
     return resolved
 
 
-def _choose(name: str, party: Party, dsl_choice: str | None, section: str | ScopedSection, roles: RoleTable) -> str | None:
+def _choose(
+    name: str, party: Party, dsl_choice: str | None, section: str | ScopedSection, roles: RoleTable
+) -> str | None:
     if isinstance(section, str):
         return section or dsl_choice
     position = roles.position(party.role, party.party_id)

@@ -81,14 +81,24 @@ def _predict_inputs(p: Platform, conf: dict[str, Any]) -> tuple[Any, dict[str, A
     return model.inference_dsl, merged, model.train_runtime_conf
 
 
+def _party_job_parameters(p: Platform, plan: JobPlan, role: str, pid: int) -> dict[str, Any]:
+    """The party's job parameters with the server's defaults filled in where the conf is silent."""
+    jp = plan.job_parameters(role, pid).model_dump()
+    jp["task_cores"] = jp.get("task_cores") or p.settings.default_task_cores
+    jp["task_parallelism"] = jp.get("task_parallelism") or 1
+    jp["computing_partitions"] = jp.get("computing_partitions") or jp["task_cores"]
+    jp["federated_mode"] = jp.get("federated_mode") or "SINGLE"
+    return jp
+
+
 def _check_cores(p: Platform, plan: JobPlan) -> None:
     need: dict[int, int] = {}
     for role, pids in plan.roles.items():
         if role == "arbiter":
             continue
         for pid in pids:
-            jp = plan.job_parameters(role, pid)
-            need[pid] = need.get(pid, 0) + int(jp.task_cores) * int(jp.task_parallelism)
+            jp = _party_job_parameters(p, plan, role, pid)
+            need[pid] = need.get(pid, 0) + int(jp["task_cores"]) * int(jp["task_parallelism"])
     total = p.settings.total_cores
     for pid, cores in need.items():
         if cores > total:
@@ -119,7 +129,7 @@ def _check_party_inputs(p: Platform, plan: JobPlan, parties: list[tuple[str, int
 def _job_row(p: Platform, plan: JobPlan, job_id: str, role: str, pid: int, model_id: str,
              model_version: str, train_conf: dict[str, Any]) -> JobRow:
     t = now_ms()
-    jp = _as_dict(plan.job_parameters(role, pid))
+    jp = _party_job_parameters(p, plan, role, pid)
     jp.update(model_id=model_id, model_version=model_version)
     init_role, init_pid = plan.initiator
     return JobRow(
@@ -130,16 +140,6 @@ def _job_row(p: Platform, plan: JobPlan, job_id: str, role: str, pid: int, model
         train_runtime_conf=train_conf, roles={k: list(v) for k, v in plan.roles.items()},
         progress=0, cancel_signal=False, cores=0, resource_in_use=False, create_time=t, update_time=t,
     )
-
-
-def _as_dict(obj: Any) -> dict[str, Any]:
-    if hasattr(obj, "model_dump"):
-        return dict(obj.model_dump())
-    if hasattr(obj, "__dataclass_fields__"):
-        from dataclasses import asdict
-
-        return asdict(obj)
-    return dict(vars(obj))
 
 
 # ---- queries ------------------------------------------------------------------------------

@@ -1,0 +1,25 @@
+"""A reader -> data_transform -> intersection job through the HTTP API, as fate-client drives it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import Api
+from tests.e2e.jobs import psi_job
+
+pytestmark = pytest.mark.slow
+
+
+def test_psi_job_runs_to_success_and_is_tracked(api: Api) -> None:
+    dsl, conf = psi_job()
+    res = api.post("/job/submit", {"job_dsl": dsl, "job_runtime_conf": conf})
+    assert res["retcode"] == 0, res
+    job_id = res["jobId"]
+    assert res["data"]["model_info"]["model_id"] == "guest-9999#host-10000#model"
+    assert api.wait(job_id) == "success"
+    data = api.post("/tracking/component/output/data",
+                    {"job_id": job_id, "component_name": "intersection_0", "role": "guest", "party_id": 9999})
+    assert data["meta"]["total"] == [569]
+    assert data["meta"]["header"][0][:2] == ["id", "y"]
+    tasks = api.ok("/job/task/query", {"job_id": job_id})
+    assert {t["f_status"] for t in tasks} == {"success"}
