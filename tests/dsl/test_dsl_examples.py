@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -83,6 +84,7 @@ def test_secureboost_example_parses(sbt_dsl: Doc, sbt_conf: Doc, catalog: FakeCa
     ]
     assert plan.dependencies("hetero_secureboost_0") == ["intersection_0", "intersection_1"]
     assert plan.components["data_transform_1"].model_inputs == (Ref("data_transform_0", "model"),)
+    assert len(set(plan.components.values())) == len(plan.components)
     assert plan.parties_of("evaluation_0") == [("guest", 9999), ("host", 10000)]
     assert plan.model_id == "guest-9999#host-10000#model"
 
@@ -179,7 +181,7 @@ def test_plan_is_immutable(lr_dsl: Doc, lr_conf: Doc, catalog: FakeCatalog) -> N
     plan: JobPlan = parse_job(lr_dsl, lr_conf, catalog)
 
     with pytest.raises(AttributeError):
-        plan._job_type = "predict"  # type: ignore[misc]
+        plan._job_type = "predict"
     plan.params("hetero_lr_0", "guest", 9999)["max_iter"] = 1
     plan.conf["role"]["guest"].append(1)
     plan.dsl["components"].clear()
@@ -188,6 +190,15 @@ def test_plan_is_immutable(lr_dsl: Doc, lr_conf: Doc, catalog: FakeCatalog) -> N
     assert plan.params("hetero_lr_0", "guest", 9999)["max_iter"] == 30
     assert plan.roles["guest"] == [9999]
     assert len(plan.dsl["components"]) == 5
+
+
+def test_inputs_are_not_modified(lr_dsl: Doc, lr_conf: Doc, catalog: FakeCatalog) -> None:
+    lr_conf["role"]["host"] = ["10000"]
+    before = copy.deepcopy((lr_dsl, lr_conf))
+
+    parse_job(lr_dsl, lr_conf, catalog)
+
+    assert (lr_dsl, lr_conf) == before
 
 
 def test_upload_job_on_local(catalog: FakeCatalog) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -93,7 +94,13 @@ def test_known_small_case() -> None:
     result = evaluate("binary", y, s, metrics=["auc", "ks", "gain", "lift"], curve_points=4)
     assert result.summary() == {"auc": 0.75, "ks": 0.5}
     # step grid over distinct scores (0.8, 0.4, 0.35, 0.1): positive iff score > threshold
-    assert result.entry("gain", "curve").data == [(0.0, 0.0), (0.25, 0.5), (0.5, 0.5), (0.75, 1.0), (1.0, 1.0)]
+    assert result.entry("gain", "curve").data == [
+        (0.0, 0.0),
+        (0.25, 0.5),
+        (0.5, 0.5),
+        (0.75, 1.0),
+        (1.0, 1.0),
+    ]
     lift = result.entry("lift", "curve").data
     assert lift[1] == (0.25, 2.0) and lift[-1] == (1.0, 1.0)
 
@@ -109,11 +116,17 @@ def test_pos_label_for_text_labels() -> None:
     by_word = evaluate("binary", ["yes", "no", "yes", "no"], s, pos_label="yes", metrics=["auc"])
     by_digit = evaluate("binary", np.array(["1", "0", "1", "0"]), s, pos_label=1, metrics=["auc"])
     assert by_word.summary()["auc"] == by_digit.summary()["auc"] == 1.0
+    by_text_pos_label = evaluate("binary", [1, 0, 1, 0], s, pos_label="1", metrics=["auc"])
+    assert by_text_pos_label.summary()["auc"] == 1.0
     flipped = evaluate("binary", [2, 1, 2, 1], s, pos_label=1, metrics=["auc"])
     assert flipped.summary()["auc"] == 0.0
 
 
 labels_st = st.lists(st.sampled_from([0, 1, 2, 3, 7]), min_size=1, max_size=60)
+
+
+def labels_st_like(t: list[int]) -> st.SearchStrategy[list[int]]:
+    return st.lists(st.sampled_from([0, 1, 2, 3, 7, 9]), min_size=len(t), max_size=len(t))
 
 
 @settings(max_examples=80, deadline=None)
@@ -130,10 +143,6 @@ def test_multi_matches_sklearn(pair: tuple[list[int], list[int]]) -> None:
     assert summary["recall"] == pytest.approx(skm.recall_score(t, p, average="macro", zero_division=0))
 
 
-def labels_st_like(t: list[int]) -> st.SearchStrategy[list[int]]:
-    return st.lists(st.sampled_from([0, 1, 2, 3, 7, 9]), min_size=len(t), max_size=len(t))
-
-
 SK_REGRESSION = {
     "explained_variance": skm.explained_variance_score,
     "mean_absolute_error": skm.mean_absolute_error,
@@ -148,7 +157,7 @@ SK_REGRESSION = {
 @given(
     pairs=st.lists(
         st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)) | st.tuples(st.just(5.0), st.just(5.0)),
-        min_size=1,
+        min_size=2,  # sklearn leaves r2 undefined for one sample
         max_size=50,
     )
 )
@@ -196,16 +205,18 @@ def test_fate_tracking_records() -> None:
     ("args", "message"),
     [
         (("binary", [1, 1], [0.1, 0.2]), "both classes"),
+        (("binary", [1, 0], [0.1, 0.2], "yes"), "both classes"),
         (("binary", [0, 1], [0.1]), "one length"),
         (("binary", [], []), "at least one"),
         (("binary", [0, 1], [0.1, np.nan]), "NaN"),
         (("regression", [np.inf], [1.0]), "NaN or infinite"),
-        (("multi", [0, "a"], [0, 1]), "comparable"),
+        (("multi", np.array([0, "a"], dtype=object), [0, 1]), "comparable"),
     ],
 )
-def test_bad_inputs(args: tuple[str, list[object], list[object]], message: str) -> None:
+def test_bad_inputs(args: tuple[Any, ...], message: str) -> None:
+    eval_type, y_true, y_pred, *pos_label = args
     with pytest.raises(InvalidInput, match=message):
-        evaluate(*args)  # type: ignore[arg-type]
+        evaluate(eval_type, y_true, y_pred, pos_label=pos_label[0] if pos_label else 1)
 
 
 def test_result_lookup() -> None:

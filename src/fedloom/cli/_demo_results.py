@@ -18,7 +18,6 @@ from fedloom.client import FedloomClient, Pipeline
 from fedloom.client.errors import ApiError
 
 PREVIEW_ROWS = 5
-GUEST_TABLE, HOST_TABLE = "breast_hetero_guest", "breast_hetero_host"
 
 
 def print_results(
@@ -37,12 +36,16 @@ def print_results(
 
 
 def print_evaluation(
-    console: Console, client: FedloomClient, job_id: str, files: Mapping[str, Path], party: tuple[str, int]
+    console: Console,
+    client: FedloomClient,
+    job_id: str,
+    party: tuple[str, int],
+    pooled: tuple[Path, Path],
 ) -> None:
-    """AUC and KS of the federated model next to a plain LogisticRegression on the pooled rows."""
+    """AUC and KS of the federated model next to a LogisticRegression on the pooled (guest, host) CSVs."""
     metrics = client.tracking.metric_all(job_id, "evaluation_0", *party)
     scores = evaluation_scores(metrics)
-    auc, ks = baseline_auc_ks(files[GUEST_TABLE], files[HOST_TABLE])
+    auc, ks = baseline_auc_ks(*pooled)
     table = Table(title="evaluation (train data)", header_style="bold")
     for column in ("metric", "fedloom (federated)", "scikit-learn (pooled data)"):
         table.add_column(column)

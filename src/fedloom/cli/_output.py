@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,21 @@ from rich.table import Table
 
 from fedloom.cli._common import state, wants_json
 
+KEEP_WHOLE = frozenset(
+    {
+        "job_id",
+        "component_name",
+        "model_id",
+        "model_version",
+        "table_name",
+        "namespace",
+        "status",
+        "role",
+        "party_id",
+    }
+)
+TIME_COLUMNS = frozenset({"create_time", "start_time", "end_time", "update_time"})
+MAX_COLUMNS = 12
 STATUS_STYLES = {
     "success": "green",
     "pass": "green",
@@ -43,6 +59,8 @@ def strip_f(record: Mapping[str, Any]) -> dict[str, Any]:
 def cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)
@@ -51,16 +69,29 @@ def cell(value: Any) -> str:
 def records_table(
     records: Sequence[Mapping[str, Any]], columns: Sequence[str], *, title: str | None = None
 ) -> Table:
-    """A table of `columns` (keys without `f_`); `status` cells are coloured."""
+    """A table of `columns` (keys without `f_`); ids are never cut, `status` cells are coloured."""
+    rows = [strip_f(record) for record in records]
     table = Table(title=title, show_lines=False, header_style="bold")
     for column in columns:
-        table.add_column(column)
-    for record in records:
-        row = strip_f(record)
-        table.add_row(
-            *(styled_status(cell(row.get(c))) if c == "status" else escape(cell(row.get(c))) for c in columns)
-        )
+        whole = column in KEEP_WHOLE
+        width = max((len(format_cell(column, row.get(column))) for row in rows), default=0)
+        table.add_column(column, no_wrap=whole, min_width=width if whole else None)
+    for row in rows:
+        table.add_row(*(_styled(column, format_cell(column, row.get(column))) for column in columns))
     return table
+
+
+def format_cell(column: str, value: Any) -> str:
+    """Epoch-millisecond times as local time, elapsed milliseconds as seconds."""
+    if value is not None and column in TIME_COLUMNS and isinstance(value, int | float):
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value / 1000))
+    if value is not None and column == "elapsed" and isinstance(value, int | float):
+        return f"{value / 1000:.1f}s"
+    return cell(value)
+
+
+def _styled(column: str, text: str) -> str:
+    return styled_status(text) if column == "status" else escape(text)
 
 
 def kv_table(data: Mapping[str, Any], *, title: str | None = None) -> Table:
@@ -72,14 +103,25 @@ def kv_table(data: Mapping[str, Any], *, title: str | None = None) -> Table:
     return table
 
 
-def rows_table(header: Sequence[Any], rows: Sequence[Any], *, title: str | None = None) -> Table:
+def rows_table(
+    header: Sequence[Any], rows: Sequence[Any], *, title: str | None = None, max_columns: int = MAX_COLUMNS
+) -> Table:
+    """Data rows (lists) under `header`; columns past `max_columns` are left out and counted."""
     table = Table(title=title, header_style="bold")
-    for column in header:
+    shown = list(header)[:max_columns]
+    for column in shown:
         table.add_column(escape(str(column)))
     for row in rows:
-        values = row if isinstance(row, list | tuple) else [row]
-        table.add_row(*(escape(cell(v)) for v in values))
+        values = list(row) if isinstance(row, list | tuple) else [row]
+        table.add_row(*(escape(cell(v)) for v in values[: len(shown)]))
+    if len(header) > len(shown):
+        table.caption = f"{len(header) - len(shown)} more columns not shown (--json for all)"
     return table
+
+
+def fit_columns(console: Console) -> int:
+    """How many data columns of short numbers fit the terminal (at least 4)."""
+    return max(4, console.width // 9)
 
 
 def print_error(console: Console, message: str, retcode: int | None) -> None:
@@ -91,7 +133,7 @@ def done(ctx: typer.Context, as_json: bool, data: Any, message: str) -> None:
     if wants_json(ctx, as_json):
         print_json(data)
     else:
-        state(ctx).out.print(escape(message))
+        state(ctx).out.print(escape(message), soft_wrap=True)
 
 
 def print_or_write(ctx: typer.Context, as_json: bool, data: Any, output_path: Path | None, name: str) -> None:
@@ -111,6 +153,8 @@ __all__ = [
     "STATUS_STYLES",
     "cell",
     "done",
+    "fit_columns",
+    "format_cell",
     "kv_table",
     "print_error",
     "print_json",

@@ -1,15 +1,13 @@
-"""Typed, late imports of the parts the CLI drives but does not own (the server, the demo data)."""
+"""Late imports of the heavy parts the CLI drives (server, demo data), so `fedloom job ...` starts fast."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType, TracebackType
-from typing import Any, Protocol, cast
+from types import TracebackType
+from typing import Any, Protocol
 
 from fedloom.config import Settings
-from fedloom.errors import OperationFailed
 
 
 class EmbeddedServerLike(Protocol):
@@ -24,14 +22,15 @@ class EmbeddedServerLike(Protocol):
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
-        traceback: TracebackType | None,
+        tb: TracebackType | None,
     ) -> bool | None: ...
 
 
 class ServerModule(Protocol):
-    """What the CLI needs from `fedloom.server`."""
+    """What the CLI needs from `fedloom.server` (tests substitute a fake)."""
 
-    EmbeddedServer: Callable[[Settings], EmbeddedServerLike]
+    @property
+    def EmbeddedServer(self) -> Callable[[Settings], EmbeddedServerLike]: ...  # read-only: covariant
 
     def serve(self, settings: Settings) -> None: ...
 
@@ -40,26 +39,16 @@ class ServerModule(Protocol):
     def status(self, data_dir: Path) -> dict[str, Any] | None: ...
 
 
-WriteDemo = Callable[..., list[Path]]
-
-
 def server_module() -> ServerModule:
-    return cast(ServerModule, _import("fedloom.server", "the server"))
+    from fedloom import server
+
+    return server
 
 
 def write_demo(out_dir: Path, synthetic_rows: int | None = None) -> list[Path]:
-    """`fedloom.storage.demo_data.write_demo`; its own default applies when rows are not given."""
-    writer = cast(WriteDemo, _import("fedloom.storage.demo_data", "the demo data").write_demo)
-    if synthetic_rows is None:
-        return list(writer(out_dir))
-    return list(writer(out_dir, synthetic_rows))
+    from fedloom.storage.demo_data import write_demo as write
 
-
-def _import(name: str, what: str) -> ModuleType:
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        raise OperationFailed(f"{what} is not available in this installation ({name}: {exc})") from exc
+    return write(out_dir, synthetic_rows)
 
 
 __all__ = ["EmbeddedServerLike", "ServerModule", "server_module", "write_demo"]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import asdict
 from types import TracebackType
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
-from fedloom.cli._output import styled_status
-from fedloom.client import FedloomClient, JobProgress, TaskProgress
+from fedloom.cli._output import print_json, styled_status
+from fedloom.client import FedloomClient, JobFailed, JobProgress, TaskProgress
 
 _JOB_ROW = "__job__"
 
@@ -73,11 +76,27 @@ class WatchView:
 
 def watch_job(
     client: FedloomClient, job_id: str, console: Console, *, timeout: float | None = None
-) -> JobProgress | None:
-    """Show live progress until the job ends; raise JobFailed unless it succeeded."""
+) -> JobProgress:
+    """Show live progress until the job ends; return the last snapshot, raise JobFailed unless success."""
     with WatchView(console, job_id) as view:
-        client.job.wait_success(job_id, timeout=timeout, on_progress=view.update)
-    return view.last
+        return client.job.wait_success(job_id, timeout=timeout, on_progress=view.update)
+
+
+def wait_json(
+    client: FedloomClient,
+    job_id: str,
+    *,
+    timeout: float | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """Wait silently, then print the final snapshot as JSON, also when the job failed (then re-raise)."""
+    try:
+        final = client.job.wait_success(job_id, timeout=timeout)
+    except JobFailed as exc:
+        if exc.progress is not None:
+            print_json({**(extra or {}), **asdict(exc.progress)})
+        raise
+    print_json({**(extra or {}), **asdict(final)})
 
 
 def _message(task: TaskProgress) -> str:
@@ -90,4 +109,4 @@ def _elapsed(task: TaskProgress) -> str:
     return "" if task.elapsed_ms is None else f"{task.elapsed_ms / 1000:.1f}s"
 
 
-__all__ = ["WatchView", "watch_job"]
+__all__ = ["WatchView", "wait_json", "watch_job"]

@@ -20,8 +20,8 @@ from fedloom.cli._common import (
     state,
     wants_json,
 )
-from fedloom.cli._output import done, kv_table, print_json, records_table, rows_table
-from fedloom.cli._watch import watch_job
+from fedloom.cli._output import done, fit_columns, kv_table, print_json, records_table, rows_table
+from fedloom.cli._watch import wait_json, watch_job
 from fedloom.errors import InvalidInput
 
 data_app = typer.Typer(help="Upload and download tables; write the demo data.", no_args_is_help=True)
@@ -133,14 +133,14 @@ def demo_data(
 
 def _after_submit(ctx: typer.Context, as_json: bool, job_id: str, wait: bool, what: str) -> None:
     cli = state(ctx)
-    if wait and wants_json(ctx, as_json):
-        cli.client().job.wait_success(job_id)
-    elif wait:
+    if not wait:
+        done(ctx, as_json, {"job_id": job_id}, f"job {job_id}: check it with: fedloom job watch {job_id}")
+    elif wants_json(ctx, as_json):
+        wait_json(cli.client(), job_id)
+    else:
         cli.out.print(escape(what))
         watch_job(cli.client(), job_id, cli.out)
-    status = {"status": "success"} if wait else {}
-    hint = "done" if wait else f"check it with: fedloom job watch {job_id}"
-    done(ctx, as_json, {"job_id": job_id, **status}, f"job {job_id}: {hint}")
+        cli.out.print(f"job {escape(job_id)}: done")
 
 
 @table_app.command("info")
@@ -175,7 +175,7 @@ def preview(
     if wants_json(ctx, as_json):
         print_json(data)
         return
-    state(ctx).out.print(_preview_table(data, f"{namespace}/{table_name}"))
+    state(ctx).out.print(_preview_table(data, f"{namespace}/{table_name}", fit_columns(state(ctx).out)))
 
 
 @table_app.command("list")
@@ -194,11 +194,11 @@ def list_tables(
         state(ctx).out.print_json(data=data)
 
 
-def _preview_table(data: Any, title: str) -> Any:
+def _preview_table(data: Any, title: str, max_columns: int) -> Any:
     """Previews come as `{header, data}` or as a list of row dicts; anything else is shown as JSON."""
     if isinstance(data, dict) and isinstance(data.get("data"), list):
         header = data.get("header") or data.get("columns") or []
-        return rows_table(header, data["data"], title=title)
+        return rows_table(header, data["data"], title=title, max_columns=max_columns)
     if isinstance(data, list) and data and isinstance(data[0], dict):
         return records_table(data, list(data[0]), title=title)
     return kv_table({"preview": data}, title=title)

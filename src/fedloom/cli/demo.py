@@ -77,7 +77,8 @@ def _run(cli: CliState, directory: Path) -> str:
         watch_job(client, submitted.job_id, console)
         print_results(console, client, submitted.job_id, pipeline, ("guest", GUEST))
         if "evaluation_0" in pipeline.components:
-            print_evaluation(console, client, submitted.job_id, files, ("guest", GUEST))
+            pooled = (files[GUEST_TABLE], files[HOST_TABLE])
+            print_evaluation(console, client, submitted.job_id, ("guest", GUEST), pooled)
         console.print("[bold]6.[/] stopping the server")
         return submitted.job_id
 
@@ -111,7 +112,7 @@ def _next_steps(console: Console, job_id: str, directory: Path, *, kept: bool) -
         "rerun with --keep (or --data-dir DIR) to keep the job, then: fedloom server start --data-dir DIR"
     )
     lines = [
-        "[bold]Next[/] (in another terminal while the server runs)",
+        "[bold]Next:[/] start a server on the demo's data, then look at the job from another terminal",
         f"  {start}" if kept else f"  {keep_hint}",
         f"  fedloom job query -j {job_id}",
         f"  fedloom task query -j {job_id}",
@@ -120,7 +121,7 @@ def _next_steps(console: Console, job_id: str, directory: Path, *, kept: bool) -
         f"  fedloom job log -j {job_id} -o ./logs",
         f"  data dir: {directory}" + ("" if kept else " (removed now)"),
     ]
-    console.print("\n".join(escape(line) if i else line for i, line in enumerate(lines)))
+    console.print("\n".join(escape(line) if i else line for i, line in enumerate(lines)), soft_wrap=True)
 
 
 __all__ = ["DEMO_PIPELINE", "demo"]

@@ -26,7 +26,7 @@ from fedloom.cli._common import (
     wants_json,
 )
 from fedloom.cli._output import done, kv_table, print_json, print_or_write, records_table
-from fedloom.cli._watch import watch_job
+from fedloom.cli._watch import wait_json, watch_job
 from fedloom.errors import InvalidInput
 
 job_app = typer.Typer(help="Submit, inspect, stop, rerun and watch jobs.", no_args_is_help=True)
@@ -62,8 +62,9 @@ def submit(
     result = cli.client().job.submit(dsl, conf)
     if wants_json(ctx, as_json):
         if watch:
-            cli.client().job.wait_success(result.job_id, timeout=timeout)
-        print_json({**asdict(result), **({"status": "success"} if watch else {})})
+            wait_json(cli.client(), result.job_id, timeout=timeout, extra=asdict(result))
+        else:
+            print_json(asdict(result))
         return
     cli.out.print(kv_table(asdict(result), title="submitted"))
     if watch:
@@ -84,8 +85,7 @@ def watch(
     cli = state(ctx)
     try:
         if wants_json(ctx, as_json):
-            cli.client().job.wait_success(job_id, timeout=timeout)
-            print_json(asdict(cli.client().job.progress(job_id)))
+            wait_json(cli.client(), job_id, timeout=timeout)
             return
         watch_job(cli.client(), job_id, cli.out, timeout=timeout)
     except KeyboardInterrupt:
@@ -231,7 +231,8 @@ def task_query(
     if wants_json(ctx, as_json):
         print_json(records)
     else:
-        state(ctx).out.print(records_table(records, TASK_COLUMNS))
+        columns = [c for c in TASK_COLUMNS if not (job_id and c == "job_id")]
+        state(ctx).out.print(records_table(records, columns))
 
 
 @task_app.command("list")

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from fedloom.cli._common import (
     ComponentOpt,
@@ -20,7 +21,7 @@ from fedloom.cli._common import (
     state,
     wants_json,
 )
-from fedloom.cli._output import done, print_json, records_table, rows_table
+from fedloom.cli._output import done, fit_columns, print_json, records_table, rows_table
 from fedloom.client import DataWithMeta, FedloomClient
 from fedloom.client._progress import initiator_record
 from fedloom.errors import NotFound
@@ -165,12 +166,24 @@ def component_list(ctx: typer.Context, job_id: MaybeJobIdOpt = None, as_json: Js
     data: Any = client.tracking.component_list(job_id) if job_id else client.component.list()
     if wants_json(ctx, as_json):
         print_json(data)
-    elif isinstance(data, list) and data and isinstance(data[0], dict):
-        state(ctx).out.print(records_table(data, list(data[0])))
     elif isinstance(data, list):
         state(ctx).out.print(rows_table(["component"], [[item] for item in data]))
+    elif isinstance(data, dict) and isinstance(data.get("detail"), dict):
+        state(ctx).out.print(_registry_table(data["detail"]))
     else:
         state(ctx).out.print_json(data=data)
+
+
+def _registry_table(detail: Mapping[str, Any]) -> Table:
+    """One row per module; `--json` has the full parameter schemas."""
+    rows = [
+        [module, ", ".join(info.get("roles", [])), info.get("provider", ""), info.get("description", "")]
+        for module, info in sorted(detail.items())
+        if isinstance(info, dict)
+    ]
+    table = rows_table(["module", "roles", "provider", "description"], rows, title="components")
+    table.caption = "parameters of each: fedloom component list --json"
+    return table
 
 
 def resolve_party(
@@ -212,9 +225,11 @@ def render_output_preview(
         header = headers[index] if index < len(headers) else []
         total = totals[index] if index < len(totals) else len(rows)
         shown = rows[:max_rows]
-        table = rows_table(header or [f"col{i}" for i in range(len(shown[0]) if shown else 0)], shown)
+        columns = header or [f"col{i}" for i in range(len(shown[0]) if shown else 0)]
+        table = rows_table(columns, shown, max_columns=fit_columns(console))
         table.title = f"{component}.{name}"
-        table.caption = f"{len(shown)} of {total} rows"
+        hidden = f" · {table.caption}" if isinstance(table.caption, str) else ""
+        table.caption = f"{len(shown)} of {total} rows{hidden}"
         console.print(table)
 
 

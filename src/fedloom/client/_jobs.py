@@ -185,11 +185,19 @@ class JobApi:
         timeout: float | None = None,
         interval: float = 0.2,
         on_progress: ProgressCallback | None = None,
-    ) -> None:
-        """Like `wait`, but raise JobFailed (naming the failing component) unless the job succeeded."""
-        status = self.wait(job_id, timeout=timeout, interval=interval, on_progress=on_progress)
+    ) -> JobProgress:
+        """Like `wait`, but return the final snapshot, or raise JobFailed naming the failing component."""
+        seen: list[JobProgress] = []
+
+        def keep(snapshot: JobProgress) -> None:
+            seen[:] = [snapshot]
+            if on_progress is not None:
+                on_progress(snapshot)
+
+        status = self.wait(job_id, timeout=timeout, interval=interval, on_progress=keep)
         if status != "success":
-            raise JobFailed(job_id, status, failures(self._task_records(job_id)))
+            raise JobFailed(job_id, status, failures(self._task_records(job_id)), seen[-1])
+        return seen[-1]
 
     def _task_records(self, job_id: str) -> Records:
         try:

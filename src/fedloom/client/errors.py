@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fedloom.errors import FedloomError
+
+if TYPE_CHECKING:
+    from fedloom.client.results import JobProgress
 
 
 class ApiError(FedloomError):
@@ -40,11 +43,15 @@ class JobFailed(FedloomError):
 
     retcode = 103
 
-    def __init__(self, job_id: str, status: str, failures: list[TaskFailure]) -> None:
-        super().__init__(_job_failed_message(job_id, status, failures), data=None)
+    def __init__(
+        self, job_id: str, status: str, failures: list[TaskFailure], progress: JobProgress | None = None
+    ) -> None:
+        reason = progress.message if progress is not None else ""
+        super().__init__(_job_failed_message(job_id, status, failures, reason), data=None)
         self.job_id = job_id
         self.status = status
         self.failures = failures
+        self.progress = progress
 
 
 class WaitTimeout(FedloomError):
@@ -57,9 +64,9 @@ class WaitTimeout(FedloomError):
         self.status = status
 
 
-def _job_failed_message(job_id: str, status: str, failures: list[TaskFailure]) -> str:
-    if not failures:
-        return f"job {job_id} ended {status}"
+def _job_failed_message(job_id: str, status: str, failures: list[TaskFailure], reason: str) -> str:
+    if not failures or not failures[0].error.strip() and reason:
+        return f"job {job_id} ended {status}" + (f": {reason}" if reason else "")
     first = failures[0]
     where = f"component {first.component} ({first.role} {first.party_id})"
     reason = first.error.strip().splitlines()[-1] if first.error.strip() else first.status

@@ -1,5 +1,6 @@
 """DSL and runtime conf in, validated immutable JobPlan out (pure: no I/O, no database)."""
 
+from fedloom.dsl._util import deep_merge
 from fedloom.dsl.catalog import ComponentCatalog
 from fedloom.dsl.conf import ROLES, Party
 from fedloom.dsl.convert import convert_conf_v1, convert_dsl_v1, v1_reader_names
@@ -24,6 +25,7 @@ __all__ = [
     "Ref",
     "convert_conf_v1",
     "convert_dsl_v1",
+    "deep_merge",
     "dependency_view",
     "generate_predict_dsl",
     "merge_predict_conf",

@@ -53,6 +53,10 @@ class ComponentNode:
     provider: str | None = None
     upstream: frozenset[str] = frozenset()
 
+    def __hash__(self) -> int:
+        # The generated hash would fail on the data_inputs mapping; name + module is consistent with ==.
+        return hash((self.name, self.module))
+
     @property
     def is_warm_start(self) -> bool:
         """FATE: `train_data` plus a model input means "continue training", not "reuse parameters"."""
@@ -109,8 +113,10 @@ def _component_specs(dsl: Any) -> dict[str, dict[str, Any]]:
         if not is_name(name):
             fail(f'dsl: component name "{name}" may only use letters, digits, "_" and "-"')
         as_dict(spec, f"component {name}")
-        if not isinstance(spec.get("module"), str) or not spec["module"]:
+        if spec.get("module") is None:
             fail(f'component {name}: "module" is missing')
+        if not isinstance(spec["module"], str) or not spec["module"]:
+            fail(f'component {name}: "module" must be a module name like "HeteroLR", got {spec["module"]!r}')
     return components
 
 
@@ -155,7 +161,7 @@ def _build_node(
     inputs = _input_dict(name, spec.get("input"))
     data = _data_inputs(name, inputs.get("data"), outputs, warnings)
     models, pipeline_refs = _model_inputs(name, inputs.get("model"), "model", outputs, predict)
-    isometric, _ = _model_inputs(name, inputs.get("isometric_model"), "isometric_model", outputs, False)
+    isometric, _ = _model_inputs(name, inputs.get("isometric_model"), "isometric_model", outputs, predict)
     cache_texts = _ref_list(name, "cache", inputs.get("cache"))
     cache = tuple(_checked(name, "input.cache", text, "cache", outputs) for text in cache_texts)
     own = outputs[name]
@@ -221,10 +227,10 @@ def _model_inputs(
 
 
 def _pipeline_ref(name: str, key: str, text: str, predict: bool) -> Ref:
-    if not predict:
-        fail(f'component {name}: input.{key} "{text}" names a deployed model; only predict jobs may')
     if key != "model":
         fail(f'component {name}: input.{key} "{text}": deployed-model references belong in input.model')
+    if not predict:
+        fail(f'component {name}: input.{key} "{text}" names a deployed model; only predict jobs may')
     _, component, alias = text.split(".")
     if not (is_name(component) and is_name(alias)):
         fail(f'component {name}: input.{key} "{text}" must look like "pipeline.<component>.<alias>"')
@@ -271,7 +277,7 @@ def parse_provider(value: Any, where: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value or value.startswith("@") or value.count("@") > 1:
-        fail(f'{where}: provider must look like "<name>" or "<name>@<version>", got {value!r}')
+        fail(f'{where} must look like "<name>" or "<name>@<version>", got {value!r}')
     return value
 
 

@@ -115,9 +115,13 @@ def _check_modules(nodes: Mapping[str, ComponentNode], catalog: ComponentCatalog
             if len(declared) > len(produced):
                 can = f"{len(produced)} ({', '.join(produced)})" if produced else "none"
                 fail(
-                    f"component {node.name}: output.{kind} declares {len(declared)} aliases "
+                    f"component {node.name}: output.{kind} declares {_aliases(len(declared))} "
                     f"but {node.module} produces {can}"
                 )
+
+
+def _aliases(count: int) -> str:
+    return f"{count} alias" if count == 1 else f"{count} aliases"
 
 
 def _check_component_sections(

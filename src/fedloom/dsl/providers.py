@@ -39,5 +39,5 @@ def _choose(
     for layer in section.layers(party.role, position or 0):  # later (more specific) layers win
         value = layer.get(name)
         if value is not None:
-            choice = parse_provider(value, f"conf.provider: {name}")
+            choice = parse_provider(value, f"conf.provider for {name}")
     return choice

@@ -1,18 +1,4 @@
-"""Plaintext reference of hetero LR: the exact Taylor-approximated math the federated protocol runs.
-
-Per epoch t (``Optimizer.set_iteration(t)``), for every batch in ``batch_indices`` order, with
-y in {-1, +1} (label 1 is positive, anything else negative, as FATE's guest recodes it) and the
-weights as they are before that batch's update:
-
-* ``wx = X_b @ coef + intercept``; residual ``d = 0.25 * wx - 0.5 * y``
-* gradient ``X_b.T @ d / n_b`` and, for the intercept (kept last), ``sum(d) / n_b``
-* batch loss ``log 2 - 0.5 * mean(y * wx) + 0.125 * mean(wx ** 2) + regularization_loss(w)``
-* ``delta = optimizer.step(grad, w)`` (L2 term added to the coefficients), ``w = optimizer.apply(w, delta)``
-
-The epoch loss is the mean of its batch losses. Convergence after each epoch: ``diff`` |loss_t -
-loss_{t-1}| < tol, ``abs`` loss <= tol, ``weight_diff`` ||sum of the epoch's deltas|| < tol
-(FATE's arbiter rules).
-"""
+"""Plaintext reference of hetero LR: exactly the Taylor-approximated math the federated protocol runs."""
 
 from __future__ import annotations
 
@@ -121,7 +107,21 @@ def taylor_lr_fit(
     random_seed: int | None = None,
     callback: EpochCallback | None = None,
 ) -> LRFit:
-    """Fit hetero LR's objective in one process; defaults are HeteroLogisticParam's."""
+    """Fit hetero LR's objective in one process; defaults are HeteroLogisticParam's.
+
+    Per epoch t (``Optimizer.set_iteration(t)``), for every batch in ``batch_indices`` order, with
+    y in {-1, +1} (label 1 positive, anything else negative, as FATE's guest recodes it) and the
+    weights as they are before that batch's update:
+
+    * ``wx = X_b @ coef + intercept``; residual ``d = 0.25 * wx - 0.5 * y``
+    * gradient ``X_b.T @ d / n_b`` and, for the intercept (kept last), ``sum(d) / n_b``
+    * batch loss ``log 2 - 0.5 mean(y wx) + 0.125 mean(wx^2) + regularization_loss(w)``
+    * ``delta = opt.step(grad, w)`` (L2 term added to the coefficients); ``w = opt.apply(w, delta)``
+
+    The epoch loss is the mean of its batch losses. After each epoch: ``diff`` stops when
+    |loss_t - loss_{t-1}| < tol, ``abs`` when loss <= tol, ``weight_diff`` when the norm of the
+    sum of the epoch's deltas < tol (FATE's arbiter rules); then `callback` may stop training.
+    """
     x, y = _check_data(X, y01)
     if early_stop not in EARLY_STOP:
         raise InvalidInput(f"early_stop {early_stop!r} is not supported; use one of {list(EARLY_STOP)}")

@@ -1,16 +1,4 @@
-"""Evaluation metrics (FATE's Evaluation component): values and curves as tracking-ready entries.
-
-`evaluate()` returns `MetricEntry`s: a "summary" is one scalar, a "curve" is a list of (x, y)
-points with its thresholds in `meta`, a "table" carries its columns in `meta`. Curves use FATE's
-threshold grids (``curve_points`` cuts, 100 in FATE) and FATE's rule "predicted positive iff
-score > threshold". `fate_tracking_records()` names them the way FATE stores them.
-
-Deliberate differences from FATE 1.x: KS is the exact max(tpr - fpr) over every threshold (FATE
-takes it on its 100-point grid); binary precision/recall/accuracy also give a summary value at
-``threshold`` (default 0.5, FATE's predict threshold); the all-positive end point of a curve gets
-the threshold min(score) - 0.001 instead of FATE's 0.0, and the ROC start point max(score) + 1
-instead of infinity, so meta stays valid JSON for any score range.
-"""
+"""Evaluation metrics (FATE's Evaluation component): values and curves as tracking-ready entries."""
 
 from __future__ import annotations
 
@@ -140,7 +128,19 @@ def evaluate(
     threshold: float = 0.5,
     curve_points: int = 100,
 ) -> EvaluationResult:
-    """Binary takes scores; multi takes predicted labels; regression takes predicted values."""
+    """Binary takes scores; multi takes predicted labels; regression takes predicted values.
+
+    A "summary" entry is one scalar, a "curve" a list of (x, y) points with its thresholds in
+    `meta`, a "table" carries its columns in `meta`. Curves use FATE's threshold grids
+    (`curve_points` cuts, 100 in FATE) and FATE's rule "positive iff score > threshold";
+    `fate_tracking_records()` names them the way FATE stores them.
+
+    Deliberate differences from FATE 1.x: KS is the exact max(tpr - fpr) over every threshold
+    (FATE takes it on its 100-point grid); binary precision/recall/accuracy also give a summary
+    at `threshold` (FATE's predict threshold, 0.5); a curve's all-positive end point has the
+    threshold min(score) - 0.001 (FATE: 0.0) and the ROC start max(score) + 1 (sklearn: inf), so
+    meta stays valid JSON for any score range.
+    """
     names = resolve_metrics(eval_type, metrics)
     if curve_points < 1:
         raise InvalidInput("curve_points must be >= 1")
@@ -162,12 +162,22 @@ def binary_inputs(
     labels = np.asarray(y_true)
     scores = np.asarray(y_score, dtype=np.float64)
     _check_pair(labels, scores)
-    if labels.dtype.kind in "US" and not isinstance(pos_label, str):
-        pos_label = str(pos_label)  # labels read from CSV as text
-    y: BoolArray = np.asarray(labels == pos_label, dtype=bool)
+    y = _positive_mask(labels, pos_label)
     if y.all() or not y.any():
         raise InvalidInput(f"binary metrics need both classes; pos_label {pos_label!r} gives only one")
     return y, scores
+
+
+def _positive_mask(labels: npt.NDArray[Any], pos_label: Key) -> BoolArray:
+    # pos_label comes from JSON conf and labels from CSV: match "1" with 1 either way round.
+    if labels.dtype.kind in "US" and not isinstance(pos_label, str):
+        return np.asarray(labels == str(pos_label), dtype=bool)
+    if labels.dtype.kind in "biuf" and isinstance(pos_label, str):
+        try:
+            return np.asarray(labels == float(pos_label), dtype=bool)
+        except ValueError:
+            return np.zeros(labels.shape, dtype=bool)
+    return np.asarray(labels == pos_label, dtype=bool)
 
 
 def roc_curve(y: BoolArray, s: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:

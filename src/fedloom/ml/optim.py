@@ -1,16 +1,4 @@
-"""FATE's linear-model optimizers, learning-rate decay and L1/L2 regularisation as one pure class.
-
-How the pieces split across parties in hetero LR (as in FATE 1.x):
-
-* each party adds its L2 term to its own gradient: ``penalized_gradient(grad, w)``;
-* the arbiter turns the concatenated, decrypted gradient into an update: ``step(grad)``;
-  rule state (rmsprop/adam/...) lives there;
-* each party applies its slice of the update: ``apply(w, delta)``. That is ``w - delta``, except
-  with L1, where FATE's proximal soft-threshold step is applied to the coefficients.
-
-In one process ``step(grad, w)`` does the first two at once. ``set_iteration(t)`` is called once
-per epoch (not per batch), as FATE does; it drives the learning-rate decay and the L1 threshold.
-"""
+"""FATE's linear-model optimizers, learning-rate decay and L1/L2 regularisation as one pure class."""
 
 from __future__ import annotations
 
@@ -105,7 +93,19 @@ _RULES: dict[str, type[_Sgd | _RmsProp | _AdaGrad | _Nesterov | _Adam]] = {
 
 
 class Optimizer:
-    """One optimizer with its state; FATE's defaults are rmsprop, lr 0.01, L2, alpha 1, decay 1."""
+    """One optimizer with its state; FATE's defaults are rmsprop, lr 0.01, L2, alpha 1, decay 1.
+
+    How the calls split across parties in hetero LR (as in FATE 1.x):
+
+    * each party adds its L2 term to its own gradient: ``penalized_gradient(grad, w)``;
+    * the arbiter turns the concatenated, decrypted gradient into an update: ``step(grad)``
+      (rule state, e.g. rmsprop's mean square, lives there);
+    * each party applies its slice: ``apply(w, delta)``. That is ``w - delta``, except with L1,
+      where FATE's proximal soft-threshold is applied to the coefficients (never the intercept).
+
+    In one process ``step(grad, w)`` does the first two at once. ``set_iteration(t)`` is called
+    once per epoch, not per batch, as FATE does; it drives the decay and the L1 threshold.
+    """
 
     def __init__(
         self,

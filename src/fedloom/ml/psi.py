@@ -1,28 +1,4 @@
-"""ECDH private set intersection (FATE's `intersect_method: ecdh`) as pure, message-sized steps.
-
-Protocol between guest G (ids Y, secret a) and host H (ids X, secret b); every message is an
-`(n, 32)` uint8 array of encoded group elements or an int64 array of positions, never an id:
-
-1. ``H.blind()``  -> G : H(x)^b for x in X, in a secret random order
-   ``G.blind()``  -> H : H(y)^a for y in Y, in a secret random order
-2. ``H.reblind(msg)`` -> G : H(y)^ab, in the order G sent them
-3. ``G.match(own_reblinded, host_blinded)`` : G computes H(x)^ba itself and matches.
-   ``G.intersect([match, ...])`` gives G's result and, per host, the positions (in that host's
-   message) of the common ids; with ``sync_intersect_ids`` G sends them and ``H.resolve(pos)``
-   turns them into H's rows.
-
-Only the host re-blinds and returns points: if G also returned H(x)^ab, H could match by itself
-and would learn the intersection even with ``sync_intersect_ids: false`` (FATE does the same).
-Ids are deduplicated before hashing (equal points would tell the peer how often an id repeats);
-the host's order is a secret permutation so positions say nothing about its table order.
-
-Group: the prime-order subgroup of edwards25519 through PyNaCl's public bindings. The installed
-PyNaCl exposes no ristretto255 functions, so hash-to-group is the random-oracle construction
-``from_uniform(h[:32]) + from_uniform(h[32:])`` (two Elligator-2 maps, the same shape as
-ristretto's ``from_hash``) with ``h = SHA-512(domain || len(salt) || salt || id)``. libsodium's
-``from_uniform`` clears the cofactor and ``scalarmult_ed25519_noclamp`` refuses points outside
-the prime-order subgroup, so encodings are canonical and blinding commutes.
-"""
+"""ECDH private set intersection (FATE's `intersect_method: ecdh`) as pure, message-sized steps."""
 
 from __future__ import annotations
 
@@ -37,6 +13,12 @@ from nacl import bindings as sodium
 
 from fedloom.errors import InvalidInput
 
+# Group: the prime-order subgroup of edwards25519, through PyNaCl's public bindings. PyNaCl exposes
+# no ristretto255 functions, so hash-to-group is the random-oracle construction
+# from_uniform(h[:32]) + from_uniform(h[32:]) (two Elligator-2 maps: the shape of ristretto's
+# from_hash) with h = SHA-512(domain || len(salt) || salt || id). libsodium's from_uniform clears
+# the cofactor and scalarmult_ed25519_noclamp refuses points outside the prime-order subgroup, so
+# every element has one encoding and blinding commutes: (P^a)^b == (P^b)^a byte for byte.
 POINT_BYTES = 32
 SCALAR_BYTES = 32
 SALT_BYTES = 32
@@ -65,7 +47,7 @@ def hash_to_points(ids: Sequence[str], salt: bytes) -> Points:
     out = bytearray()
     for raw in ids:
         h = prefix.copy()
-        h.update(raw.encode("utf-8"))
+        h.update(raw.encode("utf-8", "surrogatepass"))  # never fails, same bytes on both sides
         digest = h.digest()
         out += add(from_uniform(digest[:32]), from_uniform(digest[32:]))
     return _as_points(bytes(out))
@@ -103,7 +85,22 @@ class HostMatch:
 
 
 class PsiParty:
-    """One side's state: its ids, the job salt and a secret scalar that never leaves it."""
+    """One side's state: its ids, the job salt and a secret scalar that never leaves it.
+
+    Protocol between guest G (ids Y, key a) and host H (ids X, key b). Every message is an
+    ``(n, 32)`` uint8 array of group elements or an int64 array of positions, never an id:
+
+    1. ``H.blind()`` -> G: H(x)^b; ``G.blind()`` -> H: H(y)^a (each in a secret random order)
+    2. ``H.reblind(from_g)`` -> G: H(y)^ab, in the order G sent them
+    3. ``G.match(from_h_step2, from_h_step1)`` per host, then ``G.intersect(matches)``: G's result
+       and, per host, the positions of the common ids in that host's step-1 message. With
+       ``sync_intersect_ids`` G sends them and ``H.resolve(positions)`` gives H its rows.
+
+    Only the host returns re-blinded points: if G sent back H(x)^ab, H could match by itself and
+    would learn the intersection even with ``sync_intersect_ids: false`` (FATE does the same).
+    Ids are deduplicated before hashing, since equal points would show the peer how often an id
+    repeats; the message order is a secret permutation, so positions say nothing of table order.
+    """
 
     def __init__(
         self, ids: Iterable[str], salt: bytes, *, key: bytes | None = None, seed: int | None = None

@@ -1,16 +1,17 @@
-"""The warm worker pool: task processes forked from a server that already imported the heavy modules."""
+"""The warm worker pool: each task is a process forked by the zygote, which did the heavy imports once."""
 
 from __future__ import annotations
 
+import json
 import logging
-import multiprocessing as mp
 import os
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
-from multiprocessing.process import BaseProcess
+from concurrent.futures import Future
 
-from fedloom.worker import runner
 from fedloom.worker.spec import TaskSpec
 
 log = logging.getLogger(__name__)
@@ -18,89 +19,113 @@ log = logging.getLogger(__name__)
 TaskKey = tuple[str, str, int, str, int]
 ExitHandler = Callable[[TaskSpec, int | None], None]
 
-_PRELOAD = [
-    "numpy",
-    "pyarrow",
-    "pyarrow.parquet",
-    "gmpy2",
-    "sqlalchemy",
-    "fedloom.worker.runner",
-    "fedloom.components.reader",
-    "fedloom.components.data_transform",
-    "fedloom.components.intersection",
-    "fedloom.components.hetero_lr",
-    "fedloom.components.evaluation",
-]
-
-
-def _noop() -> None:
-    """Target of the warm-up process."""
-
 
 class WorkerPool:
-    """Starts each task in its own OS process (forkserver: milliseconds, not a Python start-up)."""
+    """Starts each task in its own OS process in milliseconds and reports when it exits."""
 
     def __init__(self, on_exit: ExitHandler) -> None:
-        self._ctx = mp.get_context("forkserver")
-        self._ctx.set_forkserver_preload([m for m in _PRELOAD if _importable(m)])
         self._on_exit = on_exit
-        self._procs: dict[TaskKey, BaseProcess] = {}
         self._lock = threading.Lock()
+        self._zygote: subprocess.Popen[bytes] | None = None
+        self._pending: list[Future[int]] = []
+        self._by_pid: dict[int, TaskSpec] = {}
+        self._pids: dict[TaskKey, int] = {}
+        self._early_exits: dict[int, int | None] = {}
 
     def warm_up(self) -> None:
-        """Start the fork server now, so the first task does not pay for the imports."""
-        p = self._ctx.Process(target=_noop, daemon=False)
-        p.start()
-        p.join()
+        self._ensure_zygote()
+
+    def _ensure_zygote(self) -> subprocess.Popen[bytes]:
+        with self._lock:
+            if self._zygote is not None and self._zygote.poll() is None:
+                return self._zygote
+            env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+            proc = subprocess.Popen([sys.executable, "-m", "fedloom.worker.zygote"], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, env=env, start_new_session=True)
+            self._zygote = proc
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # {"op": "ready"} once the imports are done
+        if not first:
+            raise RuntimeError("the worker zygote failed to start")
+        threading.Thread(target=self._read_events, args=(proc,), daemon=True, name="zygote-events").start()
+        return proc
 
     def start(self, spec: TaskSpec) -> int:
-        proc = self._ctx.Process(target=runner.main, args=(spec.model_dump_json(),), daemon=False,
-                                 name=f"fedloom-task-{spec.component_name}")
-        proc.start()
+        proc = self._ensure_zygote()
+        fut: Future[int] = Future()
+        line = json.dumps({"op": "start", "key": list(spec.key), "spec": spec.model_dump_json()}) + "\n"
         with self._lock:
-            self._procs[spec.key] = proc
-        threading.Thread(target=self._watch, args=(spec, proc), daemon=True,
-                         name=f"watch-{spec.component_name}").start()
-        return int(proc.pid or 0)
+            self._pending.append(fut)
+            assert proc.stdin is not None
+            proc.stdin.write(line.encode())
+            proc.stdin.flush()
+        pid = fut.result(timeout=30)
+        with self._lock:
+            self._by_pid[pid] = spec
+            self._pids[spec.key] = pid
+            early = pid in self._early_exits
+            code = self._early_exits.pop(pid, None)
+        if early:
+            self._finish(pid, code)
+        return pid
 
-    def _watch(self, spec: TaskSpec, proc: BaseProcess) -> None:
-        proc.join()
+    def _read_events(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            msg = json.loads(raw)
+            if msg["op"] == "started":
+                with self._lock:
+                    fut = self._pending.pop(0)
+                fut.set_result(int(msg["pid"]))
+            elif msg["op"] == "exit":
+                self._finish(int(msg["pid"]), msg.get("code"))
+
+    def _finish(self, pid: int, code: int | None) -> None:
         with self._lock:
-            self._procs.pop(spec.key, None)
+            spec = self._by_pid.pop(pid, None)
+            if spec is None:  # exit seen before start() recorded the pid: keep it for start()
+                self._early_exits[pid] = code
+                return
+            self._pids.pop(spec.key, None)
         try:
-            self._on_exit(spec, proc.exitcode)
-        except Exception:  # a watcher thread must not die silently: the sweep repairs the state
+            self._on_exit(spec, code)
+        except Exception:  # the event thread must not die: the sweep repairs the state
             log.exception("exit handler failed for %s", spec.key)
 
     def kill(self, key: TaskKey) -> bool:
         with self._lock:
-            proc = self._procs.get(key)
-        if proc is None or not proc.is_alive():
-            return False
-        proc.kill()
-        return True
+            pid = self._pids.get(key)
+        return pid is not None and kill_pid(pid)
 
     def running(self) -> list[TaskKey]:
         with self._lock:
-            return list(self._procs)
+            return list(self._pids)
 
     def shutdown(self) -> None:
-        """Kill running task processes; their tasks are recovered by the next start (never half-written)."""
+        """Kill running tasks (their tasks are recovered at the next start, never half-written)."""
         with self._lock:
-            procs = list(self._procs.values())
-        for p in procs:
-            if p.is_alive():
-                p.kill()
-        for p in procs:
-            p.join(timeout=5)
+            pids = list(self._pids.values())
+            zygote = self._zygote
+        for pid in pids:
+            kill_pid(pid)
+        if zygote is not None and zygote.poll() is None:
+            assert zygote.stdin is not None
+            zygote.stdin.close()
+            try:
+                zygote.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                zygote.kill()
 
 
 def kill_pid(pid: int) -> bool:
-    """Kill an orphan task process left by a previous server (after kill -9 of the server)."""
+    """SIGKILL a task's process group (the task and anything it started)."""
     try:
-        os.kill(pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        return False
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            return False
     return True
 
 
@@ -114,15 +139,6 @@ def pid_alive(pid: int | None) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _importable(module: str) -> bool:
-    from importlib.util import find_spec
-
-    try:
-        return find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 __all__ = ["WorkerPool", "kill_pid", "pid_alive"]

@@ -1,4 +1,4 @@
-"""Multi-exponentiation (bucket method) and batch inversion modulo n^2: the engine behind dot and scalar products.
+"""Multi-exponentiation (bucket method) and batch inversion mod n^2: the engine of dot and scalar products.
 
 prod_i c_i^k_i is computed window by window: every base goes into the bucket of its w-bit digit (one modular
 product each), then the buckets are folded with two products per bucket. That is about ceil(b/w) products
@@ -24,7 +24,7 @@ IntArray = npt.NDArray[np.int64]
 
 
 def choose_window(count: int, bits: int, signed_buckets: bool) -> int:
-    """Window width minimising windows * (bucket fills + bucket folds) for count bases of bits-bit exponents."""
+    """Window minimising windows * (bucket fills + bucket folds) for count bases of bits-bit exponents."""
     sets = 2 if signed_buckets else 1
     best_window, best_cost = 1, None
     for window in range(1, min(bits, _MAX_WINDOW) + 1):
@@ -97,7 +97,9 @@ def _invert(value: mpz, modulus: mpz) -> mpz:
     try:
         return gmpy2.invert(value, modulus)
     except ZeroDivisionError:
-        raise PaillierInputError("a ciphertext is not invertible modulo n^2 (it shares a factor with n)") from None
+        raise PaillierInputError(
+            "a ciphertext is not invertible modulo n^2 (it shares a factor with n)"
+        ) from None
 
 
 def batch_invert(values: Sequence[mpz], modulus: mpz) -> list[mpz]:

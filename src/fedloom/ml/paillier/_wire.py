@@ -40,9 +40,7 @@ def ints_from_bytes(data: bytes | memoryview, width: int) -> list[mpz]:
     return [mpz(int.from_bytes(view[i : i + width], "big")) for i in range(0, len(view), width)]
 
 
-def encode(
-    ciphertexts: Sequence[mpz], *, n: mpz, width: int, frac_bits: int, bound: int | None
-) -> bytes:
+def encode(ciphertexts: Sequence[mpz], *, n: mpz, width: int, frac_bits: int, bound: int | None) -> bytes:
     """Header plus body for one encrypted vector."""
     flags = 0 if bound is None else _FLAG_BOUND
     bound_bits = 0 if bound is None else bound.bit_length()
@@ -54,7 +52,9 @@ def encode(
 
 def _check_header(data: bytes, n: mpz, width: int) -> tuple[int, int, int, int]:
     if len(data) < HEADER.size:
-        raise PaillierInputError(f"encrypted vector: {len(data)} bytes is shorter than the {HEADER.size}-byte header")
+        raise PaillierInputError(
+            f"encrypted vector: {len(data)} bytes is shorter than the {HEADER.size}-byte header"
+        )
     magic, version, flags, frac_bits, got_width, count, bound_bits, fingerprint = HEADER.unpack_from(data)
     if magic != MAGIC:
         raise PaillierInputError("encrypted vector: bad magic, not a fedloom Paillier vector")
@@ -63,7 +63,9 @@ def _check_header(data: bytes, n: mpz, width: int) -> tuple[int, int, int, int]:
     if fingerprint != key_fingerprint(n):
         raise PaillierInputError("encrypted vector: encrypted under a different public key")
     if got_width != width:
-        raise PaillierInputError(f"encrypted vector: ciphertext width {got_width} does not match the key's {width}")
+        raise PaillierInputError(
+            f"encrypted vector: ciphertext width {got_width} does not match the key's {width}"
+        )
     if flags & ~_FLAG_BOUND or bound_bits > n.bit_length():
         raise PaillierInputError("encrypted vector: malformed header flags or bound")
     if len(data) != HEADER.size + count * width:

@@ -96,9 +96,7 @@ def _scaled_ints(arr: npt.NDArray[np.generic], frac_bits: int) -> list[int]:
     return [_exact_scaled(float(x), frac_bits) for x in floats.tolist()]
 
 
-def encode_vector(
-    values: npt.ArrayLike, frac_bits: int, n: mpz, max_int: int
-) -> tuple[list[mpz], int]:
+def encode_vector(values: npt.ArrayLike, frac_bits: int, n: mpz, max_int: int) -> tuple[list[mpz], int]:
     """Encode a 1-D real vector as residues mod n; return them and the largest |integer| encoded."""
     frac_bits = check_frac_bits(frac_bits)
     arr = as_array(values, "values")

@@ -1,0 +1,115 @@
+"""HeteroLR training at a host: its forward part, its encrypted gradient, its share of the loss."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fedloom.components._lr_common import (
+    BATCH_INFO,
+    CONVERGE_FLAG,
+    FORE_GRADIENT,
+    HOST_FORWARD,
+    HOST_GRADIENT,
+    HOST_OPTIM_GRADIENT,
+    LOSS_INTERMEDIATE,
+    SAMPLE_IDS,
+    FloatArray,
+    Roles,
+    make_optimizer,
+    matrix_frac_bits,
+    mean_of,
+    progress_message,
+    recv_public_key,
+    recv_vector,
+    send_vector,
+    train_frame,
+)
+from fedloom.components._lr_params import HeteroLRParams
+from fedloom.components.api import Context
+from fedloom.errors import InvalidInput
+from fedloom.ml.lr import init_weights
+from fedloom.ml.optim import Optimizer
+from fedloom.ml.paillier import PublicKey
+from fedloom.storage.frame import Frame
+
+
+@dataclass
+class HostFit:
+    """A host's fitted model: only its own coefficients (no intercept: the guest holds it)."""
+
+    header: list[str]
+    coef: FloatArray
+    iters: int = 0
+    converged: bool = False
+
+    def param(self) -> dict[str, Any]:
+        """FATE's LRModelParam fields as a host fills them."""
+        return {
+            "iters": self.iters,
+            "loss_history": [],
+            "is_converged": self.converged,
+            "weight": {n: float(v) for n, v in zip(self.header, self.coef, strict=True)},
+            "intercept": 0.0,
+            "header": list(self.header),
+            "best_iteration": -1,
+        }
+
+
+def align_to(frame: Frame, ids: list[str]) -> Frame:
+    """This party's rows in the order of `ids`, which must be exactly this party's ids."""
+    position = {str(i): k for k, i in enumerate(frame.ids)}
+    try:
+        order = np.fromiter((position[i] for i in ids), dtype=np.intp, count=len(ids))
+    except KeyError as exc:
+        raise InvalidInput(f"HeteroLR: guest id {exc.args[0]!r} is not in this host's data; run Intersection "
+                           "before HeteroLR") from None
+    if len(ids) != frame.count or len(set(ids)) != len(ids):
+        raise InvalidInput(f"HeteroLR: guest has {len(ids)} rows, this host {frame.count}; run Intersection "
+                           "before HeteroLR")
+    return frame.take(order)
+
+
+def fit_host(ctx: Context, roles: Roles) -> HostFit:
+    p: HeteroLRParams = ctx.params
+    key = recv_public_key(ctx, roles.arbiter)
+    frame = align_to(train_frame(ctx), list(ctx.recv(SAMPLE_IDS, roles.guest)))
+    x = np.asarray(frame.features, dtype=np.float64)
+    batches = list(ctx.recv(BATCH_INFO, roles.guest)["positions"])
+    init = p.init_param
+    w = init_weights(x.shape[1], method=init.init_method, fit_intercept=False, init_const=init.init_const,
+                     random_seed=init.random_seed)
+    opt = make_optimizer(p)
+    result = HostFit(list(frame.feature_names), w)
+    for epoch in range(p.max_iter):
+        opt.set_iteration(epoch)
+        for idx in batches:
+            w = _batch_step(ctx, roles, key, x[np.asarray(idx, dtype=np.intp)], w, opt)
+        flag = ctx.recv(CONVERGE_FLAG, roles.arbiter)
+        result.iters, result.converged = epoch + 1, bool(flag["converged"])
+        ctx.progress((epoch + 1) / p.max_iter, progress_message(epoch, None))
+        if result.converged:
+            break
+    result.coef = w
+    return result
+
+
+def _batch_step(ctx: Context, roles: Roles, key: PublicKey, x: FloatArray, w: FloatArray, opt: Optimizer) -> FloatArray:
+    """Send [[u_h]] = [[0.25 W_h X_h]], get the residual back, send [[gradient]] to the arbiter."""
+    n = x.shape[0]
+    wx = x @ w
+    u = 0.25 * wx
+    send_vector(ctx, HOST_FORWARD, key.encrypt(u), [roles.guest])
+    if roles.with_loss:  # sent now so the guest never waits for it
+        own = 0.125 * float(np.mean(wx**2)) + opt.regularization_loss(w)
+        send_vector(ctx, LOSS_INTERMEDIATE, key.encrypt(np.array([own])), [roles.guest])
+    residual = recv_vector(ctx, FORE_GRADIENT, roles.guest, key)
+    total = residual.dot(x, frac_bits=matrix_frac_bits(ctx.params))
+    if roles.with_loss:  # async mode: [[z_g]] lacks this host's own u_h, which it adds in plaintext
+        total = total + x.T @ u
+    grad = mean_of(total, n) + opt.penalized_gradient(np.zeros_like(w), w)
+    send_vector(ctx, HOST_GRADIENT, grad.obfuscate(), [roles.arbiter])
+    delta = np.asarray(ctx.recv(HOST_OPTIM_GRADIENT, roles.arbiter), dtype=np.float64)
+    return opt.apply(w, delta)
