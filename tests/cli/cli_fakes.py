@@ -51,12 +51,26 @@ def run(flow: FakeFlow | httpx.BaseTransport, args: Sequence[str], **kwargs: Any
 
 
 def job_record(job_id: str, status: str, **extra: Any) -> dict[str, Any]:
-    dsl = {"components": {"reader_0": {}, "data_transform_0": {}, "intersection_0": {}}}
-    return {"f_job_id": job_id, "f_status": status, "f_progress": 100 if status == "success" else 10,
-            "f_role": "guest", "f_party_id": 9999, "f_is_initiator": True, "f_dsl": dsl, "f_runtime_conf": {},
-            **extra}  # fmt: skip
+    dsl: dict[str, Any] = {"components": {"reader_0": {}, "data_transform_0": {}, "intersection_0": {}}}
+    return {
+        "f_job_id": job_id,
+        "f_status": status,
+        "f_progress": 100 if status == "success" else 10,
+        "f_role": "guest",
+        "f_party_id": 9999,
+        "f_is_initiator": True,
+        "f_dsl": dsl,
+        "f_runtime_conf": {},
+        **extra,
+    }
 
 
 def task_record(component: str, status: str, **extra: Any) -> dict[str, Any]:
-    return {"f_component_name": component, "f_status": status, "f_role": "guest", "f_party_id": 9999,
-            "f_task_version": 0, **extra}  # fmt: skip
+    return {
+        "f_component_name": component,
+        "f_status": status,
+        "f_role": "guest",
+        "f_party_id": 9999,
+        "f_task_version": 0,
+        **extra,
+    }

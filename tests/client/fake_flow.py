@@ -46,10 +46,27 @@ class FakeServer:
 
 def job_record(job_id: str, status: str, progress: int = 0, **extra: Any) -> dict[str, Any]:
     dsl = {"components": {"reader_0": {}, "data_transform_0": {}, "intersection_0": {}}}
-    return {"f_job_id": job_id, "f_status": status, "f_progress": progress, "f_role": "guest", "f_party_id": 9999,
-            "f_is_initiator": True, "f_dsl": dsl, "f_runtime_conf": {}, **extra}  # fmt: skip
+    return {
+        "f_job_id": job_id,
+        "f_status": status,
+        "f_progress": progress,
+        "f_role": "guest",
+        "f_party_id": 9999,
+        "f_is_initiator": True,
+        "f_dsl": dsl,
+        "f_runtime_conf": {},
+        **extra,
+    }
 
 
-def task_record(component: str, status: str, role: str = "guest", party_id: int = 9999, **extra: Any) -> dict[str, Any]:
-    return {"f_component_name": component, "f_status": status, "f_role": role, "f_party_id": party_id,
-            "f_task_version": 0, **extra}  # fmt: skip
+def task_record(
+    component: str, status: str, role: str = "guest", party_id: int = 9999, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "f_component_name": component,
+        "f_status": status,
+        "f_role": role,
+        "f_party_id": party_id,
+        "f_task_version": 0,
+        **extra,
+    }

@@ -31,9 +31,16 @@ def test_upload_query_string_is_one_percent_encoded_json_document(
     assert "=" not in raw and "&" not in raw and "#" not in raw and "+" not in raw
     conf = json.loads(unquote(raw))
     assert conf == {
-        "file": str(csv.resolve()), "namespace": "experiment", "table_name": "t", "head": 1, "partition": 8,
-        "id_delimiter": ",", "drop": 1, "extend_sid": False, "auto_increasing_sid": False,
-    }  # fmt: skip
+        "file": str(csv.resolve()),
+        "namespace": "experiment",
+        "table_name": "t",
+        "head": 1,
+        "partition": 8,
+        "id_delimiter": ",",
+        "drop": 1,
+        "extend_sid": False,
+        "auto_increasing_sid": False,
+    }
 
 
 def test_upload_sends_exactly_one_multipart_part_named_file(
@@ -103,7 +110,9 @@ def test_table_routes(server: FakeServer, client: FedloomClient) -> None:
     assert server.body() == {"job_id": "1", "role": "guest", "party_id": 9999}
 
 
-def test_tracking_routes_leave_out_role_and_party_when_not_given(server: FakeServer, client: FedloomClient) -> None:
+def test_tracking_routes_leave_out_role_and_party_when_not_given(
+    server: FakeServer, client: FedloomClient
+) -> None:
     server.on("tracking/component/metric/all", data={"train": {}})
     assert client.tracking.metric_all("1", "evaluation_0") == {"train": {}}
     assert server.body() == {"job_id": "1", "component_name": "evaluation_0"}
@@ -121,8 +130,12 @@ def test_metric_data_names_the_metric(server: FakeServer, client: FedloomClient)
     server.on("tracking/component/metric_data", data=[["auc", 0.9]], meta={"metric_type": "X"})
     result = client.tracking.metric_data("1", "evaluation_0", namespace="train", name="hetero_lr_0")
     assert result.data == [["auc", 0.9]]
-    assert server.body() == {"job_id": "1", "component_name": "evaluation_0", "metric_namespace": "train",
-                             "metric_name": "hetero_lr_0"}  # fmt: skip
+    assert server.body() == {
+        "job_id": "1",
+        "component_name": "evaluation_0",
+        "metric_namespace": "train",
+        "metric_name": "hetero_lr_0",
+    }
 
 
 def test_output_data_download_is_a_get_with_a_json_body(
@@ -134,15 +147,23 @@ def test_output_data_download_is_a_get_with_a_json_body(
             info = tarfile.TarInfo(name)
             info.size = len(content)
             archive.addfile(info, io.BytesIO(content))
-    server.on("tracking/component/output/data/download", lambda _r: httpx.Response(200, content=buffer.getvalue()),
-              method="GET")  # fmt: skip
+    server.on(
+        "tracking/component/output/data/download",
+        lambda _r: httpx.Response(200, content=buffer.getvalue()),
+        method="GET",
+    )
     path = client.tracking.output_data_download("1", "intersection_0", "guest", 9999, tmp_path, limit=10)
     assert path == tmp_path / "job_1_intersection_0_guest_9999_output_data"
     assert (path / "data.csv").read_text() == "id,y\n1,0\n"
     request = server.requests[0]
     assert request.method == "GET" and request.headers["content-type"] == "application/json"
-    assert server.body() == {"job_id": "1", "component_name": "intersection_0", "role": "guest",
-                             "party_id": 9999, "limit": 10}  # fmt: skip
+    assert server.body() == {
+        "job_id": "1",
+        "component_name": "intersection_0",
+        "role": "guest",
+        "party_id": 9999,
+        "limit": 10,
+    }
 
 
 def test_component_list_of_a_job(server: FakeServer, client: FedloomClient) -> None:

@@ -26,10 +26,16 @@ def test_nonzero_retcode_raises_api_error_with_retcode_retmsg_data(
     with pytest.raises(ApiError) as raised:
         client.job.stop("123")
     assert isinstance(raised.value, FedloomError)
-    assert (raised.value.retcode, raised.value.retmsg, raised.value.data) == (102, "can not found job", {"detail": 1})
+    assert (raised.value.retcode, raised.value.retmsg, raised.value.data) == (
+        102,
+        "can not found job",
+        {"detail": 1},
+    )
 
 
-def test_http_error_status_with_an_envelope_keeps_the_envelope_retcode(client: FedloomClient, server: FakeServer) -> None:
+def test_http_error_status_with_an_envelope_keeps_the_envelope_retcode(
+    client: FedloomClient, server: FakeServer
+) -> None:
     server.on("job/list/job", lambda _r: httpx.Response(400, json={"retcode": 400, "retmsg": "bad order_by"}))
     with pytest.raises(ApiError, match="bad order_by") as raised:
         client.job.list(order_by="nope")

@@ -204,9 +204,10 @@ def render_metrics(console: Console, data: Mapping[str, Any]) -> None:
         for name, metric in (by_name or {}).items():
             points = metric.get("data") or []
             meta = metric.get("meta") or {}
-            title = f"{namespace} / {name}  [dim]{escape(str(meta.get('metric_type', '')))}[/]"
+            kind = escape(str(meta.get("metric_type", "")))
+            console.print(f"[bold]{escape(str(namespace))} / {escape(str(name))}[/]  [dim]{kind}[/]")
             shown = points[:CURVE_POINTS]
-            table = rows_table(["key", "value"], shown, title=title)
+            table = rows_table(["key", "value"], shown)
             if len(points) > len(shown):
                 table.caption = f"{len(shown)} of {len(points)} points (--json for all)"
             console.print(table)
@@ -227,7 +228,7 @@ def render_output_preview(
         shown = rows[:max_rows]
         columns = header or [f"col{i}" for i in range(len(shown[0]) if shown else 0)]
         table = rows_table(columns, shown, max_columns=fit_columns(console))
-        table.title = f"{component}.{name}"
+        console.print(f"[bold]{escape(component)}.{escape(str(name))}[/]")
         hidden = f" · {table.caption}" if isinstance(table.caption, str) else ""
         table.caption = f"{len(shown)} of {total} rows{hidden}"
         console.print(table)

@@ -89,7 +89,8 @@ def _scaled_ints(arr: npt.NDArray[np.generic], frac_bits: int) -> list[int]:
     if arr.dtype.kind in "biu":
         return [int(v) << frac_bits for v in arr.tolist()]
     floats = arr.astype(np.float64, copy=False)
-    scaled = np.ldexp(floats, frac_bits)
+    with np.errstate(over="ignore"):  # overflow to inf just routes the value to the exact slow path
+        scaled = np.ldexp(floats, frac_bits)
     if floats.size and bool(np.all(np.abs(scaled) < _FAST_LIMIT)):
         ints: list[int] = np.rint(scaled).astype(np.int64).tolist()
         return ints
@@ -138,10 +139,8 @@ def encode_scalars(values: npt.ArrayLike, frac_bits: int | None, what: str) -> t
     if frac_bits is None:
         frac_bits = 0 if arr.dtype.kind in "biu" else MATRIX_FRAC_BITS
     frac_bits = check_frac_bits(frac_bits)
-    if arr.dtype.kind in "biu":
-        scaled = arr.astype(np.float64) * 2.0**frac_bits
-    else:
-        scaled = np.ldexp(arr.astype(np.float64, copy=False), frac_bits)
+    with np.errstate(over="ignore"):  # inf fails the range check below, which names the index
+        scaled = np.ldexp(arr.astype(np.float64), frac_bits)
     too_big = np.flatnonzero(~(np.abs(scaled) < _FAST_LIMIT))
     if too_big.size:
         first = int(too_big[0])
