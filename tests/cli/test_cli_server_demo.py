@@ -201,3 +201,17 @@ def test_evaluation_scores_and_baseline(tmp_path: Path) -> None:
         }
     )
     assert scores == {"auc": 0.9, "ks": 0.6}
+
+
+def test_data_demo_writes_the_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    calls: list[tuple[Path, int | None]] = []
+
+    def write(out: Path, rows: int | None = None) -> list[Path]:
+        calls.append((out, rows))
+        return _write_demo_files(out)
+
+    monkeypatch.setattr(_runtime, "write_demo", write)
+    result = run(FakeFlow(), ["--json", "data", "demo", "--out", str(tmp_path), "--synthetic-rows", "1000"])
+    assert result.exit_code == 0, result.output
+    assert calls == [(tmp_path, 1000)]
+    assert json.loads(result.stdout)[0].endswith("breast_hetero_guest.csv")

@@ -93,7 +93,7 @@ def test_query_of_nothing_is_an_empty_list(server: FakeServer, client: FedloomCl
     ],
 )
 def test_request_bodies(
-    server: FakeServer, client: FedloomClient, call: object, path: str, body: dict
+    server: FakeServer, client: FedloomClient, call: object, path: str, body: dict[str, Any]
 ) -> None:
     server.on(path, data={})
     call(client)  # type: ignore[operator]

@@ -8,8 +8,18 @@ from fastapi.responses import Response
 from fedloom.api._deps import body, call, platform
 from fedloom.api.envelope import download_error, ok
 from fedloom.api.schemas import (
-    DependencyBody, DslGenerateBody, JobConfigBody, JobIdBody, JobListBody, JobQueryBody, JobUpdateBody,
-    ParameterUpdateBody, RerunBody, StopBody, SubmitBody, TaskQueryBody,
+    DependencyBody,
+    DslGenerateBody,
+    JobConfigBody,
+    JobIdBody,
+    JobListBody,
+    JobQueryBody,
+    JobUpdateBody,
+    ParameterUpdateBody,
+    RerunBody,
+    StopBody,
+    SubmitBody,
+    TaskQueryBody,
 )
 from fedloom.dsl import dependency_view
 from fedloom.errors import FedloomError, NotFound

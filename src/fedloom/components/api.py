@@ -39,12 +39,9 @@ class Inputs(Protocol):
 
     def has(self, key: str) -> bool: ...
 
-    @property
-    def models(self) -> list[ModelArtifact]:
-        """Models from `input.model` (and `pipeline.<cpn>.model` in predict jobs)."""
-
-    @property
-    def isometric_models(self) -> list[ModelArtifact]: ...
+    # Models from `input.model` (and `pipeline.<cpn>.model` in predict jobs), and `isometric_model`.
+    models: list[ModelArtifact]
+    isometric_models: list[ModelArtifact]
 
 
 class Outputs(Protocol):

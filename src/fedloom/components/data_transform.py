@@ -69,7 +69,7 @@ def _fill_values(cols: np.ndarray, names: list[str], p: DataTransformParams) -> 
             raise InvalidInput("DataTransform: default_value has a different length than the features")
         return {n: float(v) for n, v in zip(names, values, strict=True)}
     with np.errstate(all="ignore"):
-        stat = {"mean": np.nanmean, "median": np.nanmedian, "min": np.nanmin, "max": np.nanmax}[method]
+        stat: Any = {"mean": np.nanmean, "median": np.nanmedian, "min": np.nanmin, "max": np.nanmax}[method]
         vals = stat(cols, axis=0) if cols.size else np.zeros(len(names))
     return {n: float(0.0 if np.isnan(v) else v) for n, v in zip(names, vals, strict=True)}
 

@@ -7,7 +7,14 @@ import tarfile
 from dataclasses import dataclass
 from typing import Any
 
-from fedloom.dsl import JobPlan, dependency_view, generate_predict_dsl, merge_predict_conf, model_id_for, new_job_id
+from fedloom.dsl import (
+    JobPlan,
+    dependency_view,
+    generate_predict_dsl,
+    merge_predict_conf,
+    model_id_for,
+    new_job_id,
+)
 from fedloom.errors import Conflict, InvalidInput, NotFound, OperationFailed
 from fedloom.paths import logs_dir
 from fedloom.scheduler.status import END

@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from fedloom.components.api import ModelArtifact, Party, RunMode
+from fedloom.components.api import Inputs, Metrics, ModelArtifact, Outputs, Party, RunMode
 from fedloom.federation.channel import Channel
 from fedloom.paths import output_namespace
 from fedloom.storage.frame import Frame
@@ -89,9 +89,9 @@ class TaskContext:
         self.parties = spec.parties
         self.params = params
         self.mode = mode
-        self.inputs = TaskInputs(spec, tables, stores)
-        self.outputs = TaskOutputs(spec, tables, stores)
-        self.metrics = TaskMetrics(spec, stores)
+        self.inputs: Inputs = TaskInputs(spec, tables, stores)
+        self.outputs: Outputs = TaskOutputs(spec, tables, stores)
+        self.metrics: Metrics = TaskMetrics(spec, stores)
         self.log = log
         self._spec = spec
         self._stores = stores

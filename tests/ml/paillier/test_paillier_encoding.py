@@ -138,7 +138,9 @@ finite = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infin
 
 @settings(max_examples=60, deadline=None)
 @given(values=st.lists(finite, min_size=1, max_size=8), frac_bits=st.integers(0, 60))
-def test_round_trip_error_is_half_a_unit_in_the_last_place(keys: Keys, values: list[float], frac_bits: int) -> None:
+def test_round_trip_error_is_half_a_unit_in_the_last_place(
+    keys: Keys, values: list[float], frac_bits: int
+) -> None:
     pk, sk = keys
     x = np.array(values)
     out = sk.decrypt(pk.encrypt(x, frac_bits=frac_bits))

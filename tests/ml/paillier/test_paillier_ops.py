@@ -1,4 +1,4 @@
-"""Homomorphic operations: additions, products, dot, exponent alignment, overflow guard, indexing, obfuscation."""
+"""Homomorphic operations: additions, products, dot, exponent alignment, overflow guard, indexing."""
 
 from __future__ import annotations
 
@@ -45,7 +45,9 @@ def test_add_and_subtract_plain(keys: Keys, x: np.ndarray, vx: EncryptedVector) 
     np.testing.assert_allclose(sk.decrypt(np.arange(5.0) + vx), x + np.arange(5), atol=2 * ATOL)
     np.testing.assert_allclose(sk.decrypt(vx - 2.5), x - 2.5, atol=2 * ATOL)
     np.testing.assert_allclose(sk.decrypt(10 - vx), 10 - x, atol=2 * ATOL)
-    np.testing.assert_allclose(sk.decrypt(vx - np.array([1, 2, 3, 4, 5], dtype=np.uint8)), x - [1, 2, 3, 4, 5], atol=2 * ATOL)
+    np.testing.assert_allclose(
+        sk.decrypt(vx - np.array([1, 2, 3, 4, 5], dtype=np.uint8)), x - [1, 2, 3, 4, 5], atol=2 * ATOL
+    )
 
 
 def test_negate_and_subtract_encrypted(keys: Keys, x: np.ndarray, vx: EncryptedVector) -> None:
@@ -84,7 +86,9 @@ def test_multiply_elementwise(keys: Keys, x: np.ndarray, vx: EncryptedVector) ->
     out = keys[1].decrypt(vx * w)
     quantized = np.rint(w * 2**MATRIX_FRAC_BITS) / 2**MATRIX_FRAC_BITS
     np.testing.assert_allclose(out, x * quantized, atol=8 * ATOL)
-    np.testing.assert_allclose(keys[1].decrypt(vx * np.array([1, -2, 3, -4, 5])), x * [1, -2, 3, -4, 5], atol=8 * ATOL)
+    np.testing.assert_allclose(
+        keys[1].decrypt(vx * np.array([1, -2, 3, -4, 5])), x * [1, -2, 3, -4, 5], atol=8 * ATOL
+    )
     with pytest.raises(PaillierInputError, match="shape"):
         vx * np.ones(2)
 
