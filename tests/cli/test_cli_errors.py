@@ -77,3 +77,12 @@ def _write(directory: Path, name: str, content: object) -> Path:
     path = directory / name
     path.write_text(json.dumps(content))
     return path
+
+
+def test_ctrl_c_exits_130_saying_jobs_keep_running() -> None:
+    def interrupted(_request: httpx.Request) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    result = run(httpx.MockTransport(interrupted), ["job", "watch", "J1"])
+    assert result.exit_code == 130
+    assert "keep running" in result.stderr

@@ -18,6 +18,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # a job failed, or the server refused / could not do the operation
 EXIT_USAGE = 2  # bad options or invalid input (click uses 2 for usage errors too)
 EXIT_UNREACHABLE = 3  # no server answered
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
 def exit_code_for(exc: FedloomError) -> int:
@@ -44,6 +45,10 @@ class FedloomGroup(TyperGroup):
         except OSError as exc:  # local files: conf, output directories
             where = f": {exc.filename}" if exc.filename else ""
             _fail(ctx, f"{exc.strerror or exc}{where}", None, EXIT_FAILED)
+        except KeyboardInterrupt:
+            _fail(
+                ctx, "interrupted (jobs already submitted keep running on the server)", None, EXIT_INTERRUPTED
+            )
 
 
 def _fail(ctx: Any, message: str, retcode: int | None, code: int) -> None:
@@ -53,4 +58,12 @@ def _fail(ctx: Any, message: str, retcode: int | None, code: int) -> None:
     raise typer.Exit(code)
 
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_UNREACHABLE", "EXIT_USAGE", "FedloomGroup", "exit_code_for"]
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_UNREACHABLE",
+    "EXIT_USAGE",
+    "FedloomGroup",
+    "exit_code_for",
+]

@@ -83,14 +83,10 @@ def watch(
 ) -> None:
     """Live progress per component until the job ends (exit 0 success, 1 failed/canceled/timeout)."""
     cli = state(ctx)
-    try:
-        if wants_json(ctx, as_json):
-            wait_json(cli.client(), job_id, timeout=timeout)
-            return
-        watch_job(cli.client(), job_id, cli.out, timeout=timeout)
-    except KeyboardInterrupt:
-        cli.err.print(f"stopped watching; job {escape(job_id)} keeps running (fedloom job stop -j {job_id})")
-        raise typer.Exit(130) from None
+    if wants_json(ctx, as_json):
+        wait_json(cli.client(), job_id, timeout=timeout)
+        return
+    watch_job(cli.client(), job_id, cli.out, timeout=timeout)
     cli.out.print(f"[green]job {escape(job_id)} succeeded[/]")
 
 

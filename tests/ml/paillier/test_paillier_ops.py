@@ -64,6 +64,7 @@ def test_length_one_vectors_broadcast(keys: Keys, x: np.ndarray, vx: EncryptedVe
         vx + pk.encrypt([1.0, 2.0])
     with pytest.raises(PaillierInputError, match="shape"):
         vx + np.ones(3)
+    np.testing.assert_allclose(sk.decrypt(vx + np.array([2.0])), x + 2.0, atol=2 * ATOL)
 
 
 def test_multiply_by_scalars(keys: Keys, x: np.ndarray, vx: EncryptedVector) -> None:

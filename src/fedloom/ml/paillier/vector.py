@@ -143,9 +143,8 @@ class EncryptedVector:
     def _add_plain(self, other: Plain) -> EncryptedVector:
         key = self.public_key
         arr = as_array(other, "plaintext")
-        if arr.ndim == 0:
-            arr = arr.reshape(1)
-        elif arr.shape != (len(self),):
+        arr = arr.reshape(1) if arr.ndim == 0 else arr  # a scalar adds to every element
+        if arr.shape not in ((1,), (len(self),)):
             raise PaillierInputError(
                 f"plaintext of shape {arr.shape} added to a vector of length {len(self)}"
             )
