@@ -102,6 +102,9 @@ class _Pool:
         except (EOFError, OSError) as exc:
             self.close()
             raise OperationFailed(f"a Paillier worker process died: {exc!r}") from exc
+        except BaseException:
+            self.close()  # interrupted mid-exchange: unread replies would desynchronise the pipes
+            raise
         failures = [str(message) for ok, message in replies if not ok]
         if failures:
             raise OperationFailed(f"Paillier worker failed: {failures[0]}")
