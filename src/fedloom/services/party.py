@@ -111,7 +111,10 @@ class PartyService:
         if node.module == "Reader":
             out["table"] = [self._reader_table(params, party)]
         for key, refs in node.data_inputs.items():
-            out[key] = [self._output_table(job.job_id, ref.component, ref.alias, party) for ref in refs]
+            # An upstream that produced nothing at this party (it does not run for this role, e.g.
+            # Intersection at the arbiter, or it ran with need_run false) contributes no input.
+            bound = [self._find_output(job.job_id, ref.component, ref.alias, party) for ref in refs]
+            out[key] = [b for b in bound if b is not None]
         return out
 
     def _reader_table(self, params: dict[str, Any], party: Party) -> TableBinding:
@@ -127,11 +130,15 @@ class PartyService:
         return TableBinding(namespace=ns, name=name)
 
     def _output_table(self, job_id: str, component: str, alias: str, party: Party) -> TableBinding:
+        found = self._find_output(job_id, component, alias, party)
+        if found is None:
+            raise NotFound(f"input {component}.{alias} has no output at {party[0]} {party[1]} (job {job_id})")
+        return found
+
+    def _find_output(self, job_id: str, component: str, alias: str, party: Party) -> TableBinding | None:
         rows = self._stores.tracking.output_data(job_id, component, party[0], party[1])
         row = next((r for r in rows if r.data_name == alias), None)
-        if row is None:
-            raise NotFound(f"input {component}.{alias} has no output at {party[0]} {party[1]} (job {job_id})")
-        return TableBinding(namespace=row.table_namespace, name=row.table_name)
+        return None if row is None else TableBinding(namespace=row.table_namespace, name=row.table_name)
 
     def _bind_models(self, job: JobRow, plan: Any, refs: Any, pipeline_refs: Any, party: Party
                      ) -> list[ModelBinding]:
