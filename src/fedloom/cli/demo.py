@@ -33,12 +33,13 @@ def _psi(guest_table: Table, host_table: Table) -> Pipeline:
 
 
 def _hetero_lr(guest_table: Table, host_table: Table) -> Pipeline:
-    return hetero_lr_pipeline(GUEST, HOST, ARBITER, guest_table, host_table)
+    return hetero_lr_pipeline(GUEST, HOST, ARBITER, guest_table, host_table, batch_size=-1, learning_rate=0.05,
+                              init_param={"init_method": "zeros"},
+                              encrypt_param={"method": "Paillier", "key_length": 1024})
 
 
-# The job the demo runs. Switch to `_hetero_lr` once HeteroLR + Evaluation run end to end: the demo then
-# also prints AUC/KS next to a scikit-learn baseline.
-DEMO_PIPELINE: Callable[[Table, Table], Pipeline] = _psi
+# The job the demo runs: the full Hetero LR pipeline; it prints AUC/KS next to a scikit-learn baseline.
+DEMO_PIPELINE: Callable[[Table, Table], Pipeline] = _hetero_lr
 
 
 def demo(
