@@ -135,6 +135,9 @@ def _demo_flow(metrics: dict[str, Any]) -> FakeFlow:
 def test_demo_runs_the_psi_job_and_says_where_to_look_next(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    from fedloom.cli import demo as demo_module
+
+    monkeypatch.setattr(demo_module, "DEMO_PIPELINE", demo_module._psi)  # the flow mechanics, on PSI
     monkeypatch.setattr(_runtime, "server_module", lambda: FakeServerModule())
     monkeypatch.setattr(_runtime, "write_demo", lambda out, rows=None: _write_demo_files(out))
     flow = _demo_flow({})
