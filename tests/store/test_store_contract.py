@@ -1,0 +1,111 @@
+"""The store contract, run against SQLite and, when reachable, MariaDB/MySQL and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from fedloom.errors import Conflict
+from fedloom.store import Stores, now_ms, open_stores
+from fedloom.store.models import JobRow, TaskRow
+
+_SERVERS = {
+    "mysql": ("mysql+pymysql://root@127.0.0.1:3306/", "mysql+pymysql://root@127.0.0.1:3306/{db}"),
+    "postgres": ("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                 "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"),
+}
+
+
+def _admin(kind: str, sql: str) -> None:
+    eng = create_engine(_SERVERS[kind][0], isolation_level="AUTOCOMMIT")
+    try:
+        with eng.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        eng.dispose()
+
+
+def _server_db(kind: str) -> str:
+    db = f"fedloom_test_{uuid.uuid4().hex[:8]}"
+    try:
+        _admin(kind, f"CREATE DATABASE {db}")
+    except Exception as exc:  # not reachable here: the backend is skipped, SQLite still runs
+        pytest.skip(f"{kind} not reachable: {type(exc).__name__}")
+    return db
+
+
+@pytest.fixture(params=["sqlite", "mysql", "postgres"])
+def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:
+    kind = request.param
+    db = None if kind == "sqlite" else _server_db(kind)
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}" if db is None else _SERVERS[kind][1].format(db=db)
+    s = open_stores(url)
+    yield s
+    s.close()
+    if db is not None:
+        _admin(kind, f"DROP DATABASE {db}")
+
+
+def _job(job_id: str, role: str = "guest", party: int = 9999) -> JobRow:
+    t = now_ms()
+    return JobRow(job_id=job_id, role=role, party_id=party, is_initiator=role == "guest", initiator_role="guest",
+                  initiator_party_id=9999, status="waiting", dsl={}, runtime_conf={},
+                  runtime_conf_on_party={"job_parameters": {"task_cores": 2}}, train_runtime_conf={},
+                  roles={"guest": [9999]}, create_time=t, update_time=t)
+
+
+def _task(job_id: str, version: int = 0) -> TaskRow:
+    t = now_ms()
+    return TaskRow(job_id=job_id, component_name="reader_0", task_version=version, role="guest", party_id=9999,
+                   task_id=f"{job_id}_reader_0", component_module="Reader", status="waiting",
+                   party_status="waiting", create_time=t, update_time=t)
+
+
+def test_create_is_atomic_and_unique(stores: Stores) -> None:
+    stores.jobs.create_job([_job("j1")], [_task("j1")])
+    with pytest.raises(Conflict):
+        stores.jobs.create_job([_job("j1")], [_task("j1")])
+    assert len(stores.jobs.jobs("j1")) == 1 and len(stores.jobs.tasks("j1")) == 1
+
+
+def test_status_changes_are_compare_and_set(stores: Stores) -> None:
+    stores.jobs.create_job([_job("j2")], [_task("j2")])
+    assert stores.jobs.set_job_status("j2", "running", ["waiting"])
+    assert not stores.jobs.set_job_status("j2", "running", ["waiting"])  # lost race: nothing moves
+    key = ("j2", "reader_0", 0, "guest", 9999)
+    assert stores.jobs.set_task_status(key, "running", ["waiting"])
+    assert not stores.jobs.set_task_status(key, "running", ["waiting"])
+    assert stores.jobs.task(*key).party_status == "running"  # type: ignore[union-attr]
+
+
+def test_latest_task_version_wins(stores: Stores) -> None:
+    stores.jobs.create_job([_job("j3")], [_task("j3", 0)])
+    stores.jobs.add_tasks([_task("j3", 1)])
+    assert [t.task_version for t in stores.jobs.tasks("j3")] == [1]
+    assert len(stores.jobs.tasks("j3", latest=False)) == 2
+
+
+def test_resources_are_all_or_nothing(stores: Stores) -> None:
+    stores.jobs.ensure_party_resource(9999, 3)
+    stores.jobs.create_job([_job("a")], [])
+    stores.jobs.create_job([_job("b")], [])
+    assert stores.jobs.apply_resources("a", {9999: 2})
+    assert not stores.jobs.apply_resources("b", {9999: 2})  # only 1 left
+    assert stores.jobs.party_resources([9999])[9999].remaining_cores == 1
+    assert stores.jobs.return_resources("a", {9999: 2})
+    assert not stores.jobs.return_resources("a", {9999: 2})  # returning twice gives nothing back
+    assert stores.jobs.apply_resources("b", {9999: 2})
+
+
+def test_metrics_and_outputs_round_trip(stores: Stores) -> None:
+    ref = ("j4", "hetero_lr_0", 0, "arbiter", 10000)
+    stores.tracking.log_metric(ref, "train", "loss", [(0, 0.69), (1, 0.5)], {"metric_type": "LOSS"})
+    rows = stores.tracking.metrics("j4", "hetero_lr_0", "arbiter", 10000)
+    assert [(r.key, r.value) for r in rows if r.type == 0] == [(0, 0.69), (1, 0.5)]
+    stores.tracking.save_output_data(ref, "data", "ns", "name")
+    stores.tracking.save_output_data(ref, "data", "ns", "name2")  # idempotent key: replaced, not added
+    assert [r.table_name for r in stores.tracking.output_data("j4", "hetero_lr_0", "arbiter", 10000)] == ["name2"]
