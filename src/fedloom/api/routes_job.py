@@ -191,3 +191,10 @@ async def dependency(request: Request) -> Response:
         return ok(await call(jobs.dependency, p, req.job_id, req.role, req.party_id))
     plan = await call(p.plans.parse, req.job_dsl, req.job_runtime_conf)
     return ok(dependency_view(plan, req.role, req.party_id))
+
+
+@router.post("/job/clean/queue")
+async def clean_queue(request: Request) -> Response:
+    p = platform(request)
+    canceled = await call(jobs.clean_queue, p)
+    return ok({job_id: 0 for job_id in canceled})

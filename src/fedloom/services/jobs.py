@@ -196,6 +196,14 @@ def stop(p: Platform, job_id: str, status: str = "canceled") -> None:
     p.scheduler.call(lambda: p.scheduler.request_stop(job_id, status))
 
 
+def clean_queue(p: Platform) -> list[str]:
+    """Cancel every job still waiting in this server's queue (FATE's `flow queue clean`)."""
+    waiting = [j.job_id for j in p.stores.jobs.initiator_jobs(["waiting"])]
+    for job_id in waiting:
+        p.scheduler.call(lambda job_id=job_id: p.scheduler.request_stop(job_id, "canceled"))
+    return waiting
+
+
 def rerun(p: Platform, job_id: str, components: list[str] | None, force: bool) -> list[str]:
     rows = require_jobs(p, job_id)
     init = next((r for r in rows if r.is_initiator), rows[0])
@@ -258,6 +266,7 @@ def dependency(p: Platform, job_id: str, role: str, party_id: int) -> dict[str, 
 
 __all__ = [
     "Submitted",
+    "clean_queue",
     "dependency",
     "job_record",
     "log_archive",

@@ -9,7 +9,6 @@ from typing import Any
 
 from fedloom.errors import NoData, NotFound
 from fedloom.services.platform import Platform
-from fedloom.storage.csv_import import write_csv
 from fedloom.storage.frame import Frame
 
 
@@ -82,17 +81,28 @@ def output_data_archive(p: Platform, job_id: str, component: str, role: str, par
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         for name, frame in frames:
-            csv = io.BytesIO()
-            write_csv(frame.take(_head(frame, limit)) if limit >= 0 else frame, csv)
-            _add(tar, f"{name}.csv", csv.getvalue())
+            _add(tar, f"{name}.csv", fate_csv(frame, limit))
             _add(tar, f"{name}.meta", json.dumps({"header": frame.header()}).encode())
     return buf.getvalue()
 
 
-def _head(frame: Frame, limit: int) -> Any:
-    import numpy as np
+def fate_csv(frame: Frame, limit: int = -1) -> bytes:
+    """Output data as FATE wrote it and fate-client's `to_pandas` parses it: bare values, and a value
+    holding a comma (predict_detail) wrapped in double quotes with single quotes inside."""
+    lines = [",".join(frame.header())]
+    lines.extend(",".join(_fate_cell(v) for v in row) for row in frame.rows(limit))
+    return ("\n".join(lines) + "\n").encode()
 
-    return np.arange(min(limit, frame.count))
+
+def _fate_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        value = json.dumps(value)
+    text = str(value)
+    if "," in text or "\n" in text:
+        return '"' + text.replace('"', "'").replace("\n", " ") + '"'
+    return text
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
