@@ -1,8 +1,7 @@
 """Run by tests/compat/test_fate_client.py with the public fate-client 1.11 `pipeline` package."""
 
-import sys
 from pipeline.backend.pipeline import PipeLine
-from pipeline.component import Reader, DataTransform, Intersection, HeteroLR, Evaluation
+from pipeline.component import DataTransform, Evaluation, HeteroLR, Intersection, Reader
 from pipeline.interface import Data
 
 guest, host, arbiter = 9999, 10000, 10000

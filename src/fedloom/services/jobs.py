@@ -198,10 +198,13 @@ def stop(p: Platform, job_id: str, status: str = "canceled") -> None:
 
 def clean_queue(p: Platform) -> list[str]:
     """Cancel every job still waiting in this server's queue (FATE's `flow queue clean`)."""
-    waiting = [j.job_id for j in p.stores.jobs.initiator_jobs(["waiting"])]
-    for job_id in waiting:
-        p.scheduler.call(lambda job_id=job_id: p.scheduler.request_stop(job_id, "canceled"))
-    return waiting
+    def cancel_all() -> list[str]:
+        waiting = [j.job_id for j in p.stores.jobs.initiator_jobs(["waiting"])]
+        for job_id in waiting:
+            p.scheduler.request_stop(job_id, "canceled")
+        return waiting
+
+    return p.scheduler.call(cancel_all)
 
 
 def rerun(p: Platform, job_id: str, components: list[str] | None, force: bool) -> list[str]:
