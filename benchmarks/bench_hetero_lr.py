@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from _common import upload, wait
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
@@ -29,24 +30,6 @@ from fedloom.server import EmbeddedServer
 from fedloom.storage.demo_data import breast_hetero, synthetic_hetero, write_csv
 
 FATE_SECONDS = {0: 122.0, 10000: 416.0}
-
-
-def _upload(http: httpx.Client, path: Path, name: str) -> None:
-    import json
-    from urllib.parse import quote
-
-    conf = {"file": str(path), "head": 1, "partition": 4, "namespace": "experiment", "table_name": name, "drop": 1}
-    with path.open("rb") as f:
-        r = http.post(f"/data/upload?{quote(json.dumps(conf))}", files={"file": (path.name, f)})
-    assert r.json()["retcode"] == 0, r.text
-
-
-def _wait(http: httpx.Client, job_id: str) -> str:
-    while True:
-        rows = http.post("/job/query", json={"job_id": job_id, "role": "guest", "party_id": 9999}).json()["data"]
-        if rows[0]["f_status"] in ("success", "failed", "canceled", "timeout"):
-            return str(rows[0]["f_status"])
-        time.sleep(0.02)
 
 
 def _auc(http: httpx.Client, job_id: str) -> float:
@@ -73,13 +56,13 @@ def run(http: httpx.Client, tmp: Path, rows: int, max_iter: int) -> None:
     gname, hname = f"bench_guest_{rows}", f"bench_host_{rows}"
     write_csv(guest, tmp / f"{gname}.csv")
     write_csv(host, tmp / f"{hname}.csv")
-    _upload(http, tmp / f"{gname}.csv", gname)
-    _upload(http, tmp / f"{hname}.csv", hname)
+    upload(http, tmp / f"{gname}.csv", gname)
+    upload(http, tmp / f"{hname}.csv", hname)
     dsl, conf = hetero_lr_job(max_iter=max_iter, guest_table=gname, host_table=hname)
     conf["component_parameters"]["common"]["hetero_lr_0"]["tol"] = 0.0
     t0 = time.perf_counter()
     job_id = http.post("/job/submit", json={"job_dsl": dsl, "job_runtime_conf": conf}).json()["jobId"]
-    status = _wait(http, job_id)
+    status = wait(http, job_id)
     wall = time.perf_counter() - t0
     auc, base = _auc(http, job_id), _baseline(guest, host)
     fate = FATE_SECONDS.get(rows)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _common import upload, wait
 
 from fedloom.config import load_settings
 from fedloom.server import EmbeddedServer
@@ -39,24 +40,6 @@ def psi_job() -> tuple[dict[str, Any], dict[str, Any]]:
                                 "data_transform_0": {"with_label": True}}},
                 "host": {"0": {"reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}}}}}}}
     return dsl, conf
-
-
-def upload(http: httpx.Client, path: Path, name: str) -> None:
-    import json
-    from urllib.parse import quote
-
-    conf = {"file": str(path), "head": 1, "partition": 4, "namespace": "experiment", "table_name": name, "drop": 1}
-    with path.open("rb") as f:
-        r = http.post(f"/data/upload?{quote(json.dumps(conf))}", files={"file": (path.name, f)})
-    assert r.json()["retcode"] == 0, r.text
-
-
-def wait(http: httpx.Client, job_id: str) -> str:
-    while True:
-        rows = http.post("/job/query", json={"job_id": job_id, "role": "guest", "party_id": 9999}).json()["data"]
-        if rows[0]["f_status"] in ("success", "failed", "canceled", "timeout"):
-            return str(rows[0]["f_status"])
-        time.sleep(0.005)
 
 
 def critical_busy(http: httpx.Client, job_id: str) -> float:

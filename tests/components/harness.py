@@ -16,9 +16,9 @@ import threading
 import time
 import traceback
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
 
 from fedloom.components.api import ComponentSpec, ModelArtifact, Party, RunMode, mode_for
@@ -82,10 +82,27 @@ class RunResult:
         return [m for m in self.messages if m.src[0] == a and m.dst[0] == b]
 
 
+class _Flag(Protocol):
+    def set(self) -> None: ...
+
+    def is_set(self) -> bool: ...
+
+
 class _Pipe(Protocol):
     def put(self, data: bytes) -> None: ...
 
-    def get(self, abort: threading.Event | None) -> bytes: ...
+    def get(self, abort: _Flag) -> bytes: ...
+
+
+def _wait(ready: Callable[[], bytes | None], abort: _Flag) -> bytes:
+    deadline = time.monotonic() + RECV_TIMEOUT
+    while time.monotonic() < deadline:
+        if abort.is_set():
+            raise Aborted("another party failed")
+        data = ready()
+        if data is not None:
+            return data
+    raise TimeoutError(f"no message after {RECV_TIMEOUT}s")
 
 
 class _ThreadPipe:
@@ -95,16 +112,14 @@ class _ThreadPipe:
     def put(self, data: bytes) -> None:
         self._q.put(data)
 
-    def get(self, abort: threading.Event | None) -> bytes:
-        deadline = time.monotonic() + RECV_TIMEOUT
-        while time.monotonic() < deadline:
-            if abort is not None and abort.is_set():
-                raise Aborted("another party failed")
-            try:
-                return self._q.get(timeout=0.05)
-            except queue.Empty:
-                continue
-        raise TimeoutError("no message")
+    def get(self, abort: _Flag) -> bytes:
+        return _wait(self._ready, abort)
+
+    def _ready(self) -> bytes | None:
+        try:
+            return self._q.get(timeout=0.05)
+        except queue.Empty:
+            return None
 
 
 class _ProcessPipe:
@@ -116,10 +131,11 @@ class _ProcessPipe:
     def put(self, data: bytes) -> None:
         self._send.send_bytes(data)
 
-    def get(self, abort: threading.Event | None) -> bytes:
-        if not self._recv.poll(RECV_TIMEOUT):
-            raise TimeoutError("no message")
-        return self._recv.recv_bytes()
+    def get(self, abort: _Flag) -> bytes:
+        return _wait(self._ready, abort)
+
+    def _ready(self) -> bytes | None:
+        return self._recv.recv_bytes() if self._recv.poll(0.05) else None
 
 
 class _Network:
@@ -128,7 +144,7 @@ class _Network:
     def __init__(self, parties: Sequence[Party], processes: bool) -> None:
         make = _ProcessPipe if processes else _ThreadPipe
         self.pipes: dict[tuple[Party, Party], _Pipe] = {(a, b): make() for a in parties for b in parties if a != b}
-        self.abort = threading.Event()
+        self.abort: _Flag = multiprocessing.get_context("fork").Event() if processes else threading.Event()
         self.log: list[Message] = []
         self._lock = threading.Lock()
 
@@ -293,7 +309,15 @@ def _run_processes(spec: ComponentSpec, setups: Sequence[PartySetup], parties: d
         proc = mp.Process(target=_child, args=(ctx, spec, net, channels[s.party][1]), daemon=True)
         proc.start()
         procs.append(proc)
-    results = {party: _collect(conn, net) for party, (conn, _) in channels.items()}
+    pending = {conn: party for party, (conn, _) in channels.items()}
+    results: dict[Party, PartyResult] = {}
+    while pending:  # read reports as they come: a large one blocks its sender until it is read
+        ready = wait(list(pending), timeout=RECV_TIMEOUT * 2)
+        if not ready:
+            raise AssertionError(f"no report from {sorted(pending.values())}")
+        for conn in ready:
+            assert isinstance(conn, Connection)
+            results[pending.pop(conn)] = _collect(conn, net)
     for proc in procs:
         proc.join(timeout=10)
     return results
@@ -310,8 +334,6 @@ def _child(ctx: FakeContext, spec: ComponentSpec, net: _Network, out: Connection
 
 
 def _collect(conn: Connection, net: _Network) -> PartyResult:
-    if not conn.poll(RECV_TIMEOUT * 2):
-        return PartyResult(error="no report from the party process")
     report = codec.loads(conn.recv_bytes())
     model = None if report["model"] is None else ModelArtifact(*report["model"])
     net.log.extend(Message(n, tuple(s), tuple(d), p, z) for n, s, d, p, z in report["messages"])

@@ -150,36 +150,22 @@ class JobStore:
     # ---- tasks ------------------------------------------------------------------------------
     def tasks(self, job_id: str, *, latest: bool = True, **filters: Any) -> list[TaskRow]:
         """Tasks of a job (only the newest version of each component unless latest=False)."""
-        conds = [TaskRow.job_id == job_id]
-        for key, value in filters.items():
-            col = getattr(TaskRow, key, None)
-            if col is None:
-                raise InvalidInput(f"task query: unknown filter {key!r}")
-            conds.append(col == value)
-        with self._sessions() as s:
-            rows = list(s.scalars(select(TaskRow).where(*conds).order_by(TaskRow.create_time)))
-        if not latest:
-            return rows
-        newest: dict[str, int] = {}
-        for r in rows:
-            newest[r.component_name] = max(newest.get(r.component_name, -1), r.task_version)
-        return [r for r in rows if r.task_version == newest[r.component_name]]
+        rows = self._select_tasks(job_id=job_id, **filters)
+        return _newest_versions(rows) if latest else rows
 
     def query_tasks(self, **filters: Any) -> list[TaskRow]:
         """Tasks across jobs matching equality filters (newest version per component and party)."""
+        return _newest_versions(self._select_tasks(**filters))
+
+    def _select_tasks(self, **filters: Any) -> list[TaskRow]:
         conds = []
         for key, value in filters.items():
             col = getattr(TaskRow, key, None)
-            if col is None:
+            if col is None or key.startswith("_"):
                 raise InvalidInput(f"task query: unknown filter {key!r}")
             conds.append(col == value)
         with self._sessions() as s:
-            rows = list(s.scalars(select(TaskRow).where(*conds).order_by(TaskRow.create_time)))
-        newest: dict[tuple[str, str], int] = {}
-        for r in rows:
-            k = (r.job_id, r.component_name)
-            newest[k] = max(newest.get(k, -1), r.task_version)
-        return [r for r in rows if r.task_version == newest[(r.job_id, r.component_name)]]
+            return list(s.scalars(select(TaskRow).where(*conds).order_by(TaskRow.create_time)))
 
     def task(self, job_id: str, component: str, version: int, role: str, party_id: int) -> TaskRow | None:
         with self._sessions() as s:
@@ -285,6 +271,14 @@ class JobStore:
     def jobs_holding_resources(self) -> list[JobRow]:
         with self._sessions() as s:
             return list(s.scalars(select(JobRow).where(JobRow.resource_in_use.is_(True))))
+
+
+def _newest_versions(rows: list[TaskRow]) -> list[TaskRow]:
+    newest: dict[tuple[str, str], int] = {}
+    for r in rows:
+        k = (r.job_id, r.component_name)
+        newest[k] = max(newest.get(k, -1), r.task_version)
+    return [r for r in rows if r.task_version == newest[(r.job_id, r.component_name)]]
 
 
 def task_key(row: TaskRow) -> tuple[str, str, int, str, int]:
