@@ -85,19 +85,22 @@ class Scheduler:
         return fut.result(timeout=timeout)
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
-            item = self._events.get()
-            if item is None:
-                break
-            pending = {item}
-            while not self._events.empty() and len(pending) < 64:  # coalesce bursts of reports
-                nxt = self._events.get_nowait()
-                if nxt is None:
-                    self._stop.set()
+        while True:
+            batch = [self._events.get()]
+            while len(batch) < 64:  # coalesce a burst: one reconcile per job, calls in order
+                try:
+                    batch.append(self._events.get_nowait())
+                except queue.Empty:
                     break
-                pending.add(nxt) if not isinstance(nxt, tuple) else self._run_call(nxt)
-            for ev in pending:
-                self._handle(ev)
+            if any(ev is None for ev in batch):
+                return
+            seen: set[str] = set()
+            for ev in batch:
+                if isinstance(ev, tuple):
+                    self._handle(ev)
+                elif ev not in seen:
+                    seen.add(ev)
+                    self._handle(ev)
 
     def _handle(self, ev: Any) -> None:
         try:
@@ -262,10 +265,7 @@ class Scheduler:
         if job is None or job.status in END:
             return False
         self._jobs.update_job(job_id, cancel_signal=True, status_message="stopped by user")
-        if job.status == "waiting":
-            self.end_job(job_id, status, "stopped by user")
-        else:
-            self.end_job(job_id, status, "stopped by user")
+        self.end_job(job_id, status, "stopped by user")
         return True
 
     def rerun(self, job_id: str, components: Iterable[str], force: bool) -> list[str]:
