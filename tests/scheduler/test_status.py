@@ -1,0 +1,29 @@
+"""FATE's status rules: federated task status and the transition tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from fedloom.scheduler.status import JOB_TRANSITIONS, federated_task_status, job_sources_for, task_sources_for
+
+
+@pytest.mark.parametrize("parties, expected", [
+    (["success", "success"], "success"),
+    (["success", "pass"], "success"),
+    (["running", "success"], "running"),
+    (["waiting", "success"], "running"),
+    (["waiting", "waiting"], "waiting"),
+    (["failed", "running"], "failed"),
+    (["canceled", "timeout"], "timeout"),
+    (["canceled", "failed", "success"], "failed"),
+    ([], "waiting"),
+])
+def test_federated_task_status(parties: list[str], expected: str) -> None:
+    assert federated_task_status(parties) == expected
+
+
+def test_end_statuses_only_leave_through_rerun() -> None:
+    assert job_sources_for("running") == ["waiting"]
+    assert set(job_sources_for("waiting")) == {"canceled", "timeout", "failed", "success"}
+    assert "success" not in task_sources_for("running")
+    assert JOB_TRANSITIONS["success"] == frozenset({"waiting"})
