@@ -42,6 +42,8 @@ def bench(rows: int, iters: int, processes: bool, key_length: int, precision: in
           f"mode={'processes' if processes else 'threads'}: total {total:.2f}s, per iteration median "
           f"{np.median(per_iter):.3f}s (min {per_iter.min():.3f}, max {per_iter.max():.3f}); "
           f"plaintext {plain * 1e3:.2f} ms/iter; bytes sent {sum(m.size for m in result.messages) / 1e6:.1f} MB")
+    cpu = {p[0]: round(r.cpu_seconds / len(stamps), 3) for p, r in result.parties.items()}
+    print(f"  CPU seconds per iteration by party: {cpu}")
 
 
 def main() -> None:

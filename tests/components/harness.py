@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
 
-from fedloom.components.api import ComponentSpec, ModelArtifact, Party, RunMode, mode_for
+from fedloom.components.api import (
+    ComponentSpec,
+    Inputs,
+    Metrics,
+    ModelArtifact,
+    Outputs,
+    Party,
+    RunMode,
+    mode_for,
+)
 from fedloom.federation import codec
 from fedloom.storage.frame import Frame
 
@@ -67,6 +76,7 @@ class PartyResult:
     progress: list[tuple[float, float, str]] = field(default_factory=list)  # (time, fraction, message)
     error: str | None = None
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU time of this party's thread (or process): contention-free cost
 
 
 @dataclass
@@ -127,9 +137,19 @@ class _ProcessPipe:
 
     def __init__(self) -> None:
         self._recv, self._send = multiprocessing.get_context("fork").Pipe(duplex=False)
+        self._outbox: queue.Queue[bytes] | None = None
 
     def put(self, data: bytes) -> None:
-        self._send.send_bytes(data)
+        # A pipe holds 64 KiB: two parties writing big messages to each other at once would block
+        # forever, so a writer thread in the sending process buffers like a real mailbox does.
+        if self._outbox is None:
+            self._outbox = queue.Queue()
+            threading.Thread(target=self._drain, args=(self._outbox,), daemon=True).start()
+        self._outbox.put(data)
+
+    def _drain(self, outbox: queue.Queue[bytes]) -> None:
+        while True:
+            self._send.send_bytes(outbox.get())
 
     def get(self, abort: _Flag) -> bytes:
         return _wait(self._ready, abort)
@@ -175,21 +195,14 @@ class _Endpoint:
 class _Inputs:
     def __init__(self, data: dict[str, list[Frame]], models: list[ModelArtifact]) -> None:
         self._data = data
-        self._models = models
+        self.models = list(models)
+        self.isometric_models: list[ModelArtifact] = []
 
     def data(self, key: str = "data") -> list[Frame]:
         return list(self._data.get(key, []))
 
     def has(self, key: str) -> bool:
         return bool(self._data.get(key))
-
-    @property
-    def models(self) -> list[ModelArtifact]:
-        return list(self._models)
-
-    @property
-    def isometric_models(self) -> list[ModelArtifact]:
-        return []
 
 
 class _Outputs:
@@ -228,10 +241,10 @@ class FakeContext:
         self.party_id = setup.party_id
         self.parties = parties
         self.params = spec.params.model_validate(setup.params)
-        self.inputs = _Inputs(setup.data, setup.models)
+        self.inputs: Inputs = _Inputs(setup.data, setup.models)
         self.mode: RunMode = mode_for(self.inputs)
-        self.outputs = _Outputs(result)
-        self.metrics = _Metrics(result)
+        self.outputs: Outputs = _Outputs(result)
+        self.metrics: Metrics = _Metrics(result)
         self.log = logging.getLogger(f"harness.{setup.role}.{setup.party_id}")
         self._net = net
         self._me = setup.party
@@ -259,7 +272,7 @@ def _parties_of(setups: Sequence[PartySetup]) -> dict[str, list[int]]:
 
 
 def _run_one(ctx: FakeContext, spec: ComponentSpec, result: PartyResult, net: _Network) -> None:
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.thread_time()
     try:
         spec.run(ctx)
     except Aborted:
@@ -268,6 +281,7 @@ def _run_one(ctx: FakeContext, spec: ComponentSpec, result: PartyResult, net: _N
         result.error = traceback.format_exc()
         net.abort.set()
     result.seconds = time.perf_counter() - start
+    result.cpu_seconds = time.thread_time() - cpu_start
 
 
 def run_component(spec: ComponentSpec, setups: Sequence[PartySetup], *, component_name: str = "cpn_0",
@@ -328,7 +342,7 @@ def _child(ctx: FakeContext, spec: ComponentSpec, net: _Network, out: Connection
     _run_one(ctx, spec, result, net)
     model = None if result.model is None else [result.model.module, result.model.param, result.model.meta]
     report = {"model": model, "summary": result.summary, "metrics": result.metrics, "progress": result.progress,
-              "error": result.error, "seconds": result.seconds,
+              "error": result.error, "seconds": result.seconds, "cpu_seconds": result.cpu_seconds,
               "messages": [[m.name, m.src, m.dst, m.payload, m.size] for m in net.log]}
     out.send_bytes(codec.dumps(report))
 
@@ -338,6 +352,7 @@ def _collect(conn: Connection, net: _Network) -> PartyResult:
     model = None if report["model"] is None else ModelArtifact(*report["model"])
     net.log.extend(Message(n, tuple(s), tuple(d), p, z) for n, s, d, p, z in report["messages"])
     return PartyResult(model=model, summary=report["summary"], error=report["error"], seconds=report["seconds"],
+                       cpu_seconds=report["cpu_seconds"],
                        metrics=[(a, b, [tuple(x) for x in c], d) for a, b, c, d in report["metrics"]],
                        progress=[tuple(x) for x in report["progress"]])
 
