@@ -103,6 +103,8 @@ class _Pipe(Protocol):
 
     def get(self, abort: _Flag) -> bytes: ...
 
+    def flush(self) -> None: ...
+
 
 def _wait(ready: Callable[[], bytes | None], abort: _Flag) -> bytes:
     deadline = time.monotonic() + RECV_TIMEOUT
@@ -124,6 +126,9 @@ class _ThreadPipe:
 
     def get(self, abort: _Flag) -> bytes:
         return _wait(self._ready, abort)
+
+    def flush(self) -> None:
+        pass
 
     def _ready(self) -> bytes | None:
         try:
@@ -150,6 +155,12 @@ class _ProcessPipe:
     def _drain(self, outbox: queue.Queue[bytes]) -> None:
         while True:
             self._send.send_bytes(outbox.get())
+            outbox.task_done()
+
+    def flush(self) -> None:
+        """Wait until the writer thread has written everything (before the sending process exits)."""
+        if self._outbox is not None:
+            self._outbox.join()
 
     def get(self, abort: _Flag) -> bytes:
         return _wait(self._ready, abort)
@@ -340,6 +351,8 @@ def _run_processes(spec: ComponentSpec, setups: Sequence[PartySetup], parties: d
 def _child(ctx: FakeContext, spec: ComponentSpec, net: _Network, out: Connection) -> None:
     result = ctx._result
     _run_one(ctx, spec, result, net)
+    for pipe in net.pipes.values():
+        pipe.flush()
     model = None if result.model is None else [result.model.module, result.model.param, result.model.meta]
     report = {"model": model, "summary": result.summary, "metrics": result.metrics, "progress": result.progress,
               "error": result.error, "seconds": result.seconds, "cpu_seconds": result.cpu_seconds,

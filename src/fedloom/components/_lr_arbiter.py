@@ -56,8 +56,8 @@ def fit_arbiter(ctx: Context, roles: Roles) -> ArbiterFit:
         if loss_value is not None:
             result.loss_history.append(loss_value)
             ctx.metrics.log("train", "loss", [(epoch, loss_value)], LOSS_META)
-        ctx.send(CONVERGE_FLAG, {"converged": converged, "loss": loss_value}, [roles.guest])
-        ctx.send(CONVERGE_FLAG, {"converged": converged}, roles.hosts)
+        # Only the flag: the loss mixes in host terms, so like FATE it stays with the arbiter.
+        ctx.send(CONVERGE_FLAG, {"converged": converged}, [roles.guest, *roles.hosts])
         result.iters, result.converged = epoch + 1, converged
         ctx.progress((epoch + 1) / p.max_iter, progress_message(epoch, loss_value))
         if converged:

@@ -51,6 +51,15 @@ class Roles:
         # With several hosts the guest cannot form the cross terms wx_h * wx_h' of the loss (FATE).
         return len(self.hosts) == 1
 
+    @property
+    def asynchronous(self) -> bool:
+        """FATE's async mode (one host): each side builds its gradient from the other's encrypted half.
+
+        With several hosts a host's gradient needs every other host's part too, so the guest sends
+        the full encrypted residual instead.
+        """
+        return len(self.hosts) == 1
+
 
 def roles_of(ctx: Context) -> Roles:
     guests, hosts, arbiters = peers(ctx, "guest"), peers(ctx, "host"), peers(ctx, "arbiter")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -50,13 +50,12 @@ class GuestFit:
     intercept: float
     iters: int = 0
     converged: bool = False
-    loss_history: list[float] = field(default_factory=list)
 
     def param(self) -> dict[str, Any]:
-        """FATE's LRModelParam fields."""
+        """FATE's LRModelParam fields; loss_history stays empty: only the arbiter learns the loss."""
         return {
             "iters": self.iters,
-            "loss_history": list(self.loss_history),
+            "loss_history": [],
             "is_converged": self.converged,
             "weight": {n: float(v) for n, v in zip(self.header, self.coef, strict=True)},
             "intercept": self.intercept,
@@ -105,11 +104,8 @@ def fit_guest(ctx: Context, roles: Roles) -> GuestFit:
         for idx in batches:
             w = _batch_step(ctx, roles, key, _forward(ctx, roles, key, x[idx], y[idx], w), w, opt)
         flag = ctx.recv(CONVERGE_FLAG, roles.arbiter)
-        loss = None if flag.get("loss") is None else float(flag["loss"])
         result.iters, result.converged = epoch + 1, bool(flag["converged"])
-        if loss is not None:
-            result.loss_history.append(loss)
-        ctx.progress((epoch + 1) / p.max_iter, progress_message(epoch, loss))
+        ctx.progress((epoch + 1) / p.max_iter, progress_message(epoch, None))
         if result.converged:
             break
     result.coef, result.intercept = (w[:-1], float(w[-1])) if init.fit_intercept else (w, 0.0)
@@ -134,13 +130,13 @@ def _forward(ctx: Context, roles: Roles, key: PublicKey, x: FloatArray, y: Float
     wx = x @ (w[:-1] if fit_intercept else w) + (w[-1] if fit_intercept else 0.0)
     z = 0.25 * wx - 0.5 * y
     enc_z = key.encrypt(z)
-    if roles.with_loss:  # FATE's async mode: the host computes its gradient from [[z_g]] and its own u_h
+    if roles.asynchronous:  # the host computes its gradient from [[z_g]] and its own u_h
         send_vector(ctx, FORE_GRADIENT, enc_z, roles.hosts)
     parts = [recv_vector(ctx, HOST_FORWARD, h, key) for h in roles.hosts]
     forward = parts[0]
     for part in parts[1:]:
         forward = forward + part
-    if not roles.with_loss:  # several hosts: each needs the full residual [[d]]
+    if not roles.asynchronous:  # each host needs the full residual [[d]]; fresh randomness hides z_g
         send_vector(ctx, FORE_GRADIENT, (enc_z + forward).obfuscate(), roles.hosts)
     return _Batch(x, y, wx, z, forward)
 

@@ -30,6 +30,7 @@ from fedloom.components._lr_common import (
 from fedloom.components._lr_params import HeteroLRParams
 from fedloom.components.api import Context
 from fedloom.errors import InvalidInput
+from fedloom.ml.lr import Indices as IntArray
 from fedloom.ml.lr import init_weights
 from fedloom.ml.optim import Optimizer
 from fedloom.ml.paillier import PublicKey
@@ -72,12 +73,21 @@ def align_to(frame: Frame, ids: list[str]) -> Frame:
     return frame.take(order)
 
 
+def _positions(message: Any, n: int) -> list[IntArray]:
+    """The guest's batches: row positions in the aligned order, checked before they index anything."""
+    batches = [np.asarray(b) for b in message["positions"]]
+    for b in batches:
+        if b.ndim != 1 or b.size == 0 or b.dtype.kind not in "iu" or b.min() < 0 or b.max() >= n:
+            raise InvalidInput(f"HeteroLR: the guest sent batch positions outside [0, {n})")
+    return [b.astype(np.intp) for b in batches]
+
+
 def fit_host(ctx: Context, roles: Roles) -> HostFit:
     p: HeteroLRParams = ctx.params
     key = recv_public_key(ctx, roles.arbiter)
     frame = align_to(train_frame(ctx), list(ctx.recv(SAMPLE_IDS, roles.guest)))
     x = np.asarray(frame.features, dtype=np.float64)
-    batches = list(ctx.recv(BATCH_INFO, roles.guest)["positions"])
+    batches = _positions(ctx.recv(BATCH_INFO, roles.guest), frame.count)
     init = p.init_param
     w = init_weights(x.shape[1], method=init.init_method, fit_intercept=False, init_const=init.init_const,
                      random_seed=init.random_seed)
@@ -86,7 +96,7 @@ def fit_host(ctx: Context, roles: Roles) -> HostFit:
     for epoch in range(p.max_iter):
         opt.set_iteration(epoch)
         for idx in batches:
-            w = _batch_step(ctx, roles, key, x[np.asarray(idx, dtype=np.intp)], w, opt)
+            w = _batch_step(ctx, roles, key, x[idx], w, opt)
         flag = ctx.recv(CONVERGE_FLAG, roles.arbiter)
         result.iters, result.converged = epoch + 1, bool(flag["converged"])
         ctx.progress((epoch + 1) / p.max_iter, progress_message(epoch, None))
@@ -107,7 +117,7 @@ def _batch_step(ctx: Context, roles: Roles, key: PublicKey, x: FloatArray, w: Fl
         send_vector(ctx, LOSS_INTERMEDIATE, key.encrypt(np.array([own])), [roles.guest])
     residual = recv_vector(ctx, FORE_GRADIENT, roles.guest, key)
     total = residual.dot(x, frac_bits=matrix_frac_bits(ctx.params))
-    if roles.with_loss:  # async mode: [[z_g]] lacks this host's own u_h, which it adds in plaintext
+    if roles.asynchronous:  # [[z_g]] lacks this host's own u_h, which it adds in plaintext
         total = total + x.T @ u
     grad = mean_of(total, n) + opt.penalized_gradient(np.zeros_like(w), w)
     send_vector(ctx, HOST_GRADIENT, grad.obfuscate(), [roles.arbiter])

@@ -77,6 +77,13 @@ class CVParam(_Nested):
 
 
 class HeteroLRParams(Params):
+    """FATE's HeteroLogisticParam. Accepted for compatibility but not acted on yet: batch_strategy
+    "random", shuffle, masked_rate (batches are one seeded split, the same every epoch, as in
+    fedloom.ml.lr), encrypted_mode_calculator_param (every encryption is fresh, FATE's "strict"),
+    validation_freqs, early_stopping_rounds, metrics, use_first_metric_only, callback_param,
+    stepwise_param, sqn_param.
+    """
+
     penalty: str | None = "L2"
     tol: float = 1e-4
     alpha: float = 1.0
