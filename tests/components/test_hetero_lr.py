@@ -21,7 +21,10 @@ from tests.components.harness import Message, PartySetup, RunResult, run_compone
 from tests.components.lr_data import labelled
 
 GUEST, HOST, ARBITER = ("guest", 9999), ("host", 10000), ("arbiter", 10001)
-FIT_PARAMS: dict[str, Any] = {"max_iter": 10, "tol": 0.0, "init_param": {"init_method": "zeros"}}
+# FATE's per-row protocol, explicitly (one host defaults to the moments protocol, tested in
+# test_hetero_lr_protocol.py): these tests pin its messages and behaviour.
+FIT_PARAMS: dict[str, Any] = {"max_iter": 10, "tol": 0.0, "init_param": {"init_method": "zeros"},
+                              "protocol": "residual"}
 PREDICT_HEADER = ["id", "label", "predict_result", "predict_score", "predict_detail", "type"]
 
 
@@ -116,7 +119,7 @@ def test_arbiter_logs_loss_and_everyone_reports_progress(fitted: RunResult) -> N
     assert loss[0][3] == {"metric_type": "LOSS", "unit_name": "iters"}
     assert loss[0][2][0][1] == pytest.approx(np.log(2))
     for party in (GUEST, HOST, ARBITER):
-        progress = fitted[party].progress
+        progress = [entry for entry in fitted[party].progress if entry[2].startswith("iteration")]
         assert [round(f, 2) for _, f, _ in progress] == [round((i + 1) / 10, 2) for i in range(10)]
         assert progress[0][2].startswith("iteration 0")
 

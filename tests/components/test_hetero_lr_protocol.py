@@ -86,6 +86,28 @@ def test_nothing_plain_crosses_between_guest_and_host(fitted: RunResult, data: t
             assert label_bytes not in m.payload
 
 
+def test_moments_protocol_messages_are_ciphertexts(fitted: RunResult) -> None:
+    between = [m for m in fitted.between("guest", "host") + fitted.between("host", "guest") if m.name != "host_prob"]
+    assert {m.name for m in between} == {"sample_ids", "batch_info", "gram_columns", "gram_column", "gram_cross",
+                                         "gram_guest_part", "gram_host_part", "loss_intermediate"}
+    for m in between:
+        if m.name in ("gram_column", "gram_guest_part", "gram_host_part", "loss_intermediate"):
+            assert isinstance(m.payload, bytes) and m.payload[:4] == b"FLPV", m.name
+        elif m.name == "gram_cross":
+            assert all(isinstance(b, bytes) and b[:4] == b"FLPV" for b in m.payload)
+
+
+def test_residual_protocol_gives_the_same_model(fitted: RunResult, data: tuple[Any, Any]) -> None:
+    guest, host = data
+    params = {**PARAMS, "protocol": "residual"}
+    setups = [PartySetup(*GUEST, params, {"train_data": [guest]}), PartySetup(*HOST, params, {"train_data": [host]}),
+              PartySetup(*ARBITER, params)]
+    other = run_component(SPEC, setups, component_name="hetero_lr_0")
+    a, b = fitted[GUEST].model, other[GUEST].model
+    assert a is not None and b is not None
+    np.testing.assert_allclose(list(a.param["weight"].values()), list(b.param["weight"].values()), atol=1e-6)
+
+
 def test_arbiter_receives_only_ciphertexts(fitted: RunResult) -> None:
     to_arbiter = [m for m in fitted.messages if m.dst[0] == "arbiter"]
     assert to_arbiter

@@ -93,7 +93,7 @@ def fit_guest(ctx: Context, roles: Roles) -> GuestFit:
     frame = train_frame(ctx)
     x, y = np.asarray(frame.features, dtype=np.float64), binary_labels(frame)
     key = recv_public_key(ctx, roles.arbiter)
-    batches = _share_batches(ctx, roles, frame)
+    batches = share_batches(ctx, roles, frame)
     init = p.init_param
     w = init_weights(x.shape[1], method=init.init_method, fit_intercept=init.fit_intercept,
                      init_const=init.init_const, random_seed=init.random_seed)
@@ -112,7 +112,7 @@ def fit_guest(ctx: Context, roles: Roles) -> GuestFit:
     return result
 
 
-def _share_batches(ctx: Context, roles: Roles, frame: Frame) -> list[IntArray]:
+def share_batches(ctx: Context, roles: Roles, frame: Frame) -> list[IntArray]:
     """Send hosts the id order and the batches (as positions in it); the arbiter gets the count."""
     p: HeteroLRParams = ctx.params
     # Both sides hold the intersected ids already; the order lets hosts align rows to the guest's.

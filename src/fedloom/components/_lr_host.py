@@ -73,7 +73,7 @@ def align_to(frame: Frame, ids: list[str]) -> Frame:
     return frame.take(order)
 
 
-def _positions(message: Any, n: int) -> list[IntArray]:
+def batch_positions(message: Any, n: int) -> list[IntArray]:
     """The guest's batches: row positions in the aligned order, checked before they index anything."""
     batches = [np.asarray(b) for b in message["positions"]]
     for b in batches:
@@ -87,7 +87,7 @@ def fit_host(ctx: Context, roles: Roles) -> HostFit:
     key = recv_public_key(ctx, roles.arbiter)
     frame = align_to(train_frame(ctx), list(ctx.recv(SAMPLE_IDS, roles.guest)))
     x = np.asarray(frame.features, dtype=np.float64)
-    batches = _positions(ctx.recv(BATCH_INFO, roles.guest), frame.count)
+    batches = batch_positions(ctx.recv(BATCH_INFO, roles.guest), frame.count)
     init = p.init_param
     w = init_weights(x.shape[1], method=init.init_method, fit_intercept=False, init_const=init.init_const,
                      random_seed=init.random_seed)

@@ -103,6 +103,9 @@ class HeteroLRParams(Params):
     decay: float = 1.0
     decay_sqrt: bool = True
     multi_class: Literal["ovr"] = "ovr"
+    # fedloom: "moments" (one host) does the per-row crypto once at set-up (see _lr_gram); "residual"
+    # is FATE's per-row protocol every epoch; "auto" takes moments with one host, residual otherwise.
+    protocol: Literal["auto", "moments", "residual"] = "auto"
     validation_freqs: int | list[int] | None = None
     early_stopping_rounds: int | None = None
     metrics: list[str] | None = None

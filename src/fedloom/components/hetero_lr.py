@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fedloom.components._lr_arbiter import fit_arbiter
-from fedloom.components._lr_common import MODULE, eval_frames, model_meta, roles_of
+from fedloom.components._lr_common import MODULE, Roles, eval_frames, model_meta, roles_of
+from fedloom.components._lr_gram import fit_guest_gram, fit_host_gram
 from fedloom.components._lr_guest import fit_guest
 from fedloom.components._lr_host import fit_host
 from fedloom.components._lr_params import (
@@ -39,9 +40,17 @@ def _fit_arbiter(ctx: Context) -> None:
     ctx.outputs.set_summary({"iters": fit.iters, "is_converged": fit.converged, "loss_history": fit.loss_history})
 
 
+def _moments(ctx: Context, roles: Roles) -> bool:
+    """Second-moment protocol: with exactly one host (it needs no host-to-host cross terms)."""
+    protocol = ctx.params.protocol
+    if protocol == "moments" and len(roles.hosts) != 1:
+        raise InvalidInput(f'HeteroLR: protocol "moments" needs exactly one host, got {len(roles.hosts)}')
+    return protocol == "moments" or (protocol == "auto" and len(roles.hosts) == 1)
+
+
 def _fit_guest(ctx: Context) -> None:
     roles = roles_of(ctx)
-    fit = fit_guest(ctx, roles)
+    fit = fit_guest_gram(ctx, roles) if _moments(ctx, roles) else fit_guest(ctx, roles)
     param = fit.param()
     ctx.outputs.set_model(ModelArtifact(MODULE, param, model_meta(ctx.params)))
     part = LinearPart(fit.header, fit.coef, fit.intercept)
@@ -52,7 +61,7 @@ def _fit_guest(ctx: Context) -> None:
 
 def _fit_host(ctx: Context) -> None:
     roles = roles_of(ctx)
-    fit = fit_host(ctx, roles)
+    fit = fit_host_gram(ctx, roles) if _moments(ctx, roles) else fit_host(ctx, roles)
     param = fit.param()
     ctx.outputs.set_model(ModelArtifact(MODULE, param, model_meta(ctx.params)))
     predict_host(ctx, roles.guest, LinearPart(fit.header, fit.coef), eval_frames(ctx))
