@@ -155,3 +155,16 @@ def test_bad_parameters_name_the_field(bad: dict[str, Any], field: str) -> None:
     with pytest.raises((ValidationError, ValueError)) as err:
         SPEC.params.model_validate({**PARAMS, **bad})
     assert field in str(err.value)
+
+
+@pytest.mark.parametrize("protocol", ["moments", "residual"])
+def test_validation_freqs_logs_metrics_per_round(data: tuple[Any, Any], protocol: str) -> None:
+    guest, host = data
+    params = {**PARAMS, "max_iter": 4, "validation_freqs": 2, "protocol": protocol}
+    setups = [PartySetup(*GUEST, params, {"train_data": [guest], "validate_data": [guest]}),
+              PartySetup(*HOST, params, {"train_data": [host], "validate_data": [host]}),
+              PartySetup(*ARBITER, params)]
+    res = run_component(SPEC, setups, component_name="hetero_lr_0")
+    rounds = [(name, points[0][0]) for ns, name, points, _ in res[GUEST].metrics if ns == "validate"]
+    assert ("hetero_lr_0_auc", 1) in rounds and ("hetero_lr_0_auc", 3) in rounds
+    assert ("hetero_lr_0_ks", 3) in rounds and len(rounds) == 4

@@ -51,6 +51,7 @@ from fedloom.components._lr_common import (
 from fedloom.components._lr_guest import GuestFit, binary_labels, share_batches
 from fedloom.components._lr_host import HostFit, align_to, batch_positions
 from fedloom.components._lr_params import HeteroLRParams
+from fedloom.components._lr_validate import due, validate_guest, validate_host
 from fedloom.components.api import Context
 from fedloom.errors import InvalidInput
 from fedloom.ml.lr import Indices, init_weights
@@ -104,6 +105,8 @@ def fit_guest_gram(ctx: Context, roles: Roles) -> GuestFit:
         flag = ctx.recv(CONVERGE_FLAG, roles.arbiter)
         result.iters, result.converged = epoch + 1, bool(flag["converged"])
         ctx.progress((epoch + 1) / p.max_iter, progress_message(epoch, None))
+        if due(ctx, epoch):
+            validate_guest(ctx, roles, result.header, w, epoch)
         if result.converged:
             break
     result.coef, result.intercept = (w[:-1], float(w[-1])) if fit_intercept else (w, 0.0)
@@ -173,6 +176,8 @@ def fit_host_gram(ctx: Context, roles: Roles) -> HostFit:
         flag = ctx.recv(CONVERGE_FLAG, roles.arbiter)
         result.iters, result.converged = epoch + 1, bool(flag["converged"])
         ctx.progress((epoch + 1) / p.max_iter, progress_message(epoch, None))
+        if due(ctx, epoch):
+            validate_host(ctx, roles, result.header, w)
         if result.converged:
             break
     result.coef = w

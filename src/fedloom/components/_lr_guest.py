@@ -30,6 +30,7 @@ from fedloom.components._lr_common import (
     train_frame,
 )
 from fedloom.components._lr_params import HeteroLRParams
+from fedloom.components._lr_validate import due, validate_guest
 from fedloom.components.api import Context
 from fedloom.errors import InvalidInput
 from fedloom.ml.lr import Indices as IntArray
@@ -106,6 +107,8 @@ def fit_guest(ctx: Context, roles: Roles) -> GuestFit:
         flag = ctx.recv(CONVERGE_FLAG, roles.arbiter)
         result.iters, result.converged = epoch + 1, bool(flag["converged"])
         ctx.progress((epoch + 1) / p.max_iter, progress_message(epoch, None))
+        if due(ctx, epoch):
+            validate_guest(ctx, roles, result.header, w, epoch)
         if result.converged:
             break
     result.coef, result.intercept = (w[:-1], float(w[-1])) if init.fit_intercept else (w, 0.0)

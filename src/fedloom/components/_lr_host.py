@@ -28,6 +28,7 @@ from fedloom.components._lr_common import (
     train_frame,
 )
 from fedloom.components._lr_params import HeteroLRParams
+from fedloom.components._lr_validate import due, validate_host
 from fedloom.components.api import Context
 from fedloom.errors import InvalidInput
 from fedloom.ml.lr import Indices as IntArray
@@ -100,6 +101,8 @@ def fit_host(ctx: Context, roles: Roles) -> HostFit:
         flag = ctx.recv(CONVERGE_FLAG, roles.arbiter)
         result.iters, result.converged = epoch + 1, bool(flag["converged"])
         ctx.progress((epoch + 1) / p.max_iter, progress_message(epoch, None))
+        if due(ctx, epoch):
+            validate_host(ctx, roles, result.header, w)
         if result.converged:
             break
     result.coef = w
