@@ -80,8 +80,8 @@ class HeteroLRParams(Params):
     """FATE's HeteroLogisticParam. Accepted for compatibility but not acted on yet: batch_strategy
     "random", shuffle, masked_rate (batches are one seeded split, the same every epoch, as in
     fedloom.ml.lr), encrypted_mode_calculator_param (every encryption is fresh, FATE's "strict"),
-    validation_freqs, early_stopping_rounds, metrics, use_first_metric_only, callback_param,
-    stepwise_param, sqn_param.
+    early_stopping_rounds, metrics, use_first_metric_only, callback_param, stepwise_param, sqn_param.
+    validation_freqs with validate_data logs AUC and KS per validation round.
     """
 
     penalty: str | None = "L2"
