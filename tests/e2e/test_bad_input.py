@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import Api
@@ -95,3 +96,17 @@ def test_reupload_without_drop_is_refused(api: Api, demo_dir: object) -> None:
 
     res = api.upload(Path(str(demo_dir)) / "breast_hetero_guest.csv", "experiment", "breast_hetero_guest")
     assert res["retcode"] != 0 and "drop" in res["retmsg"]
+
+
+def test_a_job_larger_than_a_party_is_refused_with_the_numbers(api: Api) -> None:
+    dsl, conf = psi_job()
+    conf["job_parameters"] = {"common": {"task_cores": 10_000}}
+    res = api.post("/job/submit", {"job_dsl": dsl, "job_runtime_conf": conf})
+    assert res["retcode"] == 101
+    assert "10000 cores" in res["retmsg"] and "in total" in res["retmsg"]
+
+
+def test_openapi_document_is_served(api: Api) -> None:
+    base = str(api.http.base_url).removesuffix("/").removesuffix("/v1")
+    doc = httpx.get(f"{base}/openapi.json").json()
+    assert "/v1/job/submit" in doc["paths"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -83,3 +84,28 @@ def test_job_runs_on_server_database(tmp_path: Path, demo_dir: Path, database_ur
         assert api.ok("/job/list/job", {})["count"] >= 3  # two uploads and the job
     finally:
         srv.stop()
+
+
+def test_a_job_that_does_not_fit_never_blocks_one_that_does(tmp_path: Path, demo_dir: Path) -> None:
+    from tests.e2e.test_job_control import _slow_job
+
+    srv = _server(tmp_path, demo_dir, total_cores=4)
+    try:
+        api = Api(srv.url)
+        slow_dsl, slow_conf = _slow_job()  # blocks in its intersection until stopped
+        slow_conf["job_parameters"] = {"common": {"task_cores": 2}}
+        holder = api.post("/job/submit", {"job_dsl": slow_dsl, "job_runtime_conf": slow_conf})["jobId"]
+        big_dsl, big_conf = psi_job()
+        big_conf["job_parameters"] = {"common": {"task_cores": 3}}
+        big = api.post("/job/submit", {"job_dsl": big_dsl, "job_runtime_conf": big_conf})["jobId"]
+        small_dsl, small_conf = psi_job()
+        small = api.post("/job/submit", {"job_dsl": small_dsl, "job_runtime_conf": small_conf})["jobId"]
+        assert api.wait(small) == "success"  # started past the big job that waits for cores
+        waiting = api.ok("/job/query", {"job_id": big, "role": "guest"})[0]
+        assert waiting["f_status"] == "waiting"
+        assert re.search(r"party 9999 needs 3 cores, [12] free", waiting["f_status_message"])
+        assert api.post("/job/stop", {"job_id": holder})["retcode"] == 0
+        assert api.wait(big) == "success"
+    finally:
+        srv.stop()
+

@@ -68,7 +68,8 @@ async def output_data(request: Request) -> Response:
     return ok(data, meta=meta, retmsg="success" if data else "no data")
 
 
-@router.api_route("/tracking/component/output/data/download", methods=["GET", "POST"])
+@router.get("/tracking/component/output/data/download", operation_id="output_data_download_get")
+@router.post("/tracking/component/output/data/download")
 async def output_data_download(request: Request) -> Response:
     try:
         req, role, pid = await _target(request)
