@@ -31,6 +31,8 @@ def print_results(
     last = pipeline.components[-1]
     _section(console, "output data", lambda: _print_preview(console, client, job_id, last, party))
     for component in pipeline.components:
+        if component.startswith("evaluation"):
+            continue  # its curves are long: print_evaluation shows the summary next to scikit-learn
         show = partial(_print_metrics, console, client, job_id, component, party)
         _section(console, f"{component} metrics", show)
 

@@ -117,8 +117,9 @@ def _next_steps(console: Console, job_id: str, directory: Path, *, kept: bool) -
         f"  {start}" if kept else f"  {keep_hint}",
         f"  fedloom job query -j {job_id}",
         f"  fedloom task query -j {job_id}",
-        f"  fedloom tracking metric-all -j {job_id} -c intersection_0",
-        f"  fedloom tracking output-data -j {job_id} -c intersection_0 -o ./out",
+        f"  fedloom tracking metric-all -j {job_id} -c evaluation_0",
+        f"  fedloom tracking metric-all -j {job_id} -r arbiter -p 10000 -c hetero_lr_0   (loss per iteration)",
+        f"  fedloom tracking output-data -j {job_id} -c hetero_lr_0 -o ./out",
         f"  fedloom job log -j {job_id} -o ./logs",
         f"  data dir: {directory}" + ("" if kept else " (removed now)"),
     ]
