@@ -81,3 +81,32 @@ def test_many_jobs_respect_running_limit(api: Api, server: object) -> None:
             break
         time.sleep(0.02)
     assert 1 <= peak <= limit
+
+
+def _running_pid(api: Api, job_id: str, version: int) -> int:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        tasks = api.ok("/job/task/query", {"job_id": job_id, "component_name": "intersection_0", "role": "guest"})
+        if tasks[0]["f_task_version"] == version and tasks[0]["f_party_status"] == "running":
+            return int(tasks[0]["f_run_pid"])
+        time.sleep(0.05)
+    raise AssertionError(f"intersection_0 version {version} never ran")
+
+
+def test_job_timeout_ends_the_job(api: Api) -> None:
+    dsl, conf = _slow_job()
+    conf["job_parameters"] = {"common": {"timeout": 1}}
+    job_id = _submit(api, dsl, conf)
+    assert api.wait(job_id, timeout=15) == "timeout"
+    job = api.ok("/job/query", {"job_id": job_id, "role": "guest"})[0]
+    assert "timeout" in job["f_status_message"]
+
+
+def test_auto_retries_rerun_a_failed_task(api: Api) -> None:
+    dsl, conf = _slow_job()
+    conf["job_parameters"] = {"common": {"auto_retries": 1}}
+    job_id = _submit(api, dsl, conf)
+    kill_pid(_running_pid(api, job_id, 0))
+    _running_pid(api, job_id, 1)  # a new version runs without anyone asking
+    assert api.post("/job/stop", {"job_id": job_id})["retcode"] == 0
+    assert api.wait(job_id) == "canceled"
