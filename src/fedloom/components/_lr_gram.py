@@ -29,7 +29,6 @@ import numpy as np
 
 from fedloom.components._lr_common import (
     BATCH_INFO,
-    CONVERGE_FLAG,
     GUEST_GRADIENT,
     GUEST_OPTIM_GRADIENT,
     HOST_GRADIENT,
@@ -42,16 +41,15 @@ from fedloom.components._lr_common import (
     make_optimizer,
     matrix_frac_bits,
     mean_of,
-    progress_message,
     recv_public_key,
     recv_vector,
     send_vector,
     train_frame,
 )
+from fedloom.components._lr_epochs import run_epochs, validate_guest, validate_host
 from fedloom.components._lr_guest import GuestFit, binary_labels, share_batches
 from fedloom.components._lr_host import HostFit, align_to, batch_positions
 from fedloom.components._lr_params import HeteroLRParams
-from fedloom.components._lr_validate import due, validate_guest, validate_host
 from fedloom.components.api import Context
 from fedloom.errors import InvalidInput
 from fedloom.ml.lr import Indices, init_weights
@@ -98,17 +96,9 @@ def fit_guest_gram(ctx: Context, roles: Roles) -> GuestFit:
                      init_const=init.init_const, random_seed=init.random_seed)
     opt = make_optimizer(p)
     result = GuestFit(list(frame.feature_names), w, 0.0)
-    for epoch in range(p.max_iter):
-        opt.set_iteration(epoch)
-        for batch in local:
-            w = _guest_step(ctx, roles, key, batch, w, opt)
-        flag = ctx.recv(CONVERGE_FLAG, roles.arbiter)
-        result.iters, result.converged = epoch + 1, bool(flag["converged"])
-        ctx.progress((epoch + 1) / p.max_iter, progress_message(epoch, None))
-        if due(ctx, epoch):
-            validate_guest(ctx, roles, result.header, w, epoch)
-        if result.converged:
-            break
+    w, result.iters, result.converged = run_epochs(
+        ctx, roles, opt, w, local, lambda b, w: _guest_step(ctx, roles, key, b, w, opt),
+        lambda w, epoch: validate_guest(ctx, roles, result.header, w, epoch))
     result.coef, result.intercept = (w[:-1], float(w[-1])) if fit_intercept else (w, 0.0)
     return result
 
@@ -169,17 +159,9 @@ def fit_host_gram(ctx: Context, roles: Roles) -> HostFit:
                      random_seed=init.random_seed)
     opt = make_optimizer(p)
     result = HostFit(list(frame.feature_names), w)
-    for epoch in range(p.max_iter):
-        opt.set_iteration(epoch)
-        for batch in local:
-            w = _host_step(ctx, roles, key, batch, w, opt)
-        flag = ctx.recv(CONVERGE_FLAG, roles.arbiter)
-        result.iters, result.converged = epoch + 1, bool(flag["converged"])
-        ctx.progress((epoch + 1) / p.max_iter, progress_message(epoch, None))
-        if due(ctx, epoch):
-            validate_host(ctx, roles, result.header, w)
-        if result.converged:
-            break
+    w, result.iters, result.converged = run_epochs(
+        ctx, roles, opt, w, local, lambda b, w: _host_step(ctx, roles, key, b, w, opt),
+        lambda w, _epoch: validate_host(ctx, roles, result.header, w))
     result.coef = w
     return result
 

@@ -10,7 +10,6 @@ import numpy as np
 
 from fedloom.components._lr_common import (
     BATCH_INFO,
-    CONVERGE_FLAG,
     FORE_GRADIENT,
     GUEST_GRADIENT,
     GUEST_OPTIM_GRADIENT,
@@ -23,14 +22,13 @@ from fedloom.components._lr_common import (
     make_optimizer,
     matrix_frac_bits,
     mean_of,
-    progress_message,
     recv_public_key,
     recv_vector,
     send_vector,
     train_frame,
 )
+from fedloom.components._lr_epochs import run_epochs, validate_guest
 from fedloom.components._lr_params import HeteroLRParams
-from fedloom.components._lr_validate import due, validate_guest
 from fedloom.components.api import Context
 from fedloom.errors import InvalidInput
 from fedloom.ml.lr import Indices as IntArray
@@ -100,17 +98,10 @@ def fit_guest(ctx: Context, roles: Roles) -> GuestFit:
                      init_const=init.init_const, random_seed=init.random_seed)
     opt = make_optimizer(p)
     result = GuestFit(list(frame.feature_names), w, 0.0)
-    for epoch in range(p.max_iter):
-        opt.set_iteration(epoch)
-        for idx in batches:
-            w = _batch_step(ctx, roles, key, _forward(ctx, roles, key, x[idx], y[idx], w), w, opt)
-        flag = ctx.recv(CONVERGE_FLAG, roles.arbiter)
-        result.iters, result.converged = epoch + 1, bool(flag["converged"])
-        ctx.progress((epoch + 1) / p.max_iter, progress_message(epoch, None))
-        if due(ctx, epoch):
-            validate_guest(ctx, roles, result.header, w, epoch)
-        if result.converged:
-            break
+    w, result.iters, result.converged = run_epochs(
+        ctx, roles, opt, w, batches,
+        lambda idx, w: _batch_step(ctx, roles, key, _forward(ctx, roles, key, x[idx], y[idx], w), w, opt),
+        lambda w, epoch: validate_guest(ctx, roles, result.header, w, epoch))
     result.coef, result.intercept = (w[:-1], float(w[-1])) if init.fit_intercept else (w, 0.0)
     return result
 

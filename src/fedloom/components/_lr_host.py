@@ -9,7 +9,6 @@ import numpy as np
 
 from fedloom.components._lr_common import (
     BATCH_INFO,
-    CONVERGE_FLAG,
     FORE_GRADIENT,
     HOST_FORWARD,
     HOST_GRADIENT,
@@ -21,14 +20,13 @@ from fedloom.components._lr_common import (
     make_optimizer,
     matrix_frac_bits,
     mean_of,
-    progress_message,
     recv_public_key,
     recv_vector,
     send_vector,
     train_frame,
 )
+from fedloom.components._lr_epochs import run_epochs, validate_host
 from fedloom.components._lr_params import HeteroLRParams
-from fedloom.components._lr_validate import due, validate_host
 from fedloom.components.api import Context
 from fedloom.errors import InvalidInput
 from fedloom.ml.lr import Indices as IntArray
@@ -94,17 +92,9 @@ def fit_host(ctx: Context, roles: Roles) -> HostFit:
                      random_seed=init.random_seed)
     opt = make_optimizer(p)
     result = HostFit(list(frame.feature_names), w)
-    for epoch in range(p.max_iter):
-        opt.set_iteration(epoch)
-        for idx in batches:
-            w = _batch_step(ctx, roles, key, x[idx], w, opt)
-        flag = ctx.recv(CONVERGE_FLAG, roles.arbiter)
-        result.iters, result.converged = epoch + 1, bool(flag["converged"])
-        ctx.progress((epoch + 1) / p.max_iter, progress_message(epoch, None))
-        if due(ctx, epoch):
-            validate_host(ctx, roles, result.header, w)
-        if result.converged:
-            break
+    w, result.iters, result.converged = run_epochs(
+        ctx, roles, opt, w, batches, lambda idx, w: _batch_step(ctx, roles, key, x[idx], w, opt),
+        lambda w, _epoch: validate_host(ctx, roles, result.header, w))
     result.coef = w
     return result
 

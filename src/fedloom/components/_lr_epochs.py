@@ -1,16 +1,44 @@
-"""HeteroLR validation during training (`validation_freqs` with `validate_data`): scores, AUC and KS per round."""
+"""The epoch loop every HeteroLR training party runs, and validation during training (`validation_freqs`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
 import numpy as np
 
-from fedloom.components._lr_common import FloatArray, Roles
+from fedloom.components._lr_common import CONVERGE_FLAG, FloatArray, Roles, progress_message
 from fedloom.components._lr_params import HeteroLRParams
 from fedloom.components._lr_predict import LinearPart, predict_guest, predict_host
 from fedloom.components.api import Context
 from fedloom.ml.metrics import evaluate
+from fedloom.ml.optim import Optimizer
 
 _TYPES = {"auc": "AUC", "ks": "KS"}
+B = TypeVar("B")
+
+
+def run_epochs(ctx: Context, roles: Roles, opt: Optimizer, w: FloatArray, batches: Sequence[B],
+               step: Callable[[B, FloatArray], FloatArray],
+               validate: Callable[[FloatArray, int], None]) -> tuple[FloatArray, int, bool]:
+    """Up to max_iter epochs of `step` over the batches; stops when the arbiter's flag says converged.
+
+    Returns the weights, the epochs run and whether training converged.
+    """
+    p: HeteroLRParams = ctx.params
+    iters, converged = 0, False
+    for epoch in range(p.max_iter):
+        opt.set_iteration(epoch)
+        for batch in batches:
+            w = step(batch, w)
+        converged = bool(ctx.recv(CONVERGE_FLAG, roles.arbiter)["converged"])
+        iters = epoch + 1
+        ctx.progress(iters / p.max_iter, progress_message(epoch, None))
+        if due(ctx, epoch):
+            validate(w, epoch)
+        if converged:
+            break
+    return w, iters, converged
 
 
 def due(ctx: Context, epoch: int) -> bool:
@@ -49,4 +77,4 @@ def validate_guest(ctx: Context, roles: Roles, header: list[str], w: FloatArray,
                  ", ".join(f"{k} {v:.4f}" for k, v in summary.items()))
 
 
-__all__ = ["due", "validate_guest", "validate_host"]
+__all__ = ["due", "run_epochs", "validate_guest", "validate_host"]
