@@ -48,7 +48,7 @@ def test_dying_task_fails_job_then_rerun_succeeds(api: Api) -> None:
     deadline = time.monotonic() + 20
     while pid is None and time.monotonic() < deadline:
         tasks = api.ok("/job/task/query", {"job_id": job_id, "component_name": "intersection_0", "role": "guest"})
-        pid = tasks[0]["f_run_pid"] if tasks[0]["f_party_status"] == "running" else None
+        pid = tasks[0]["f_run_pid"] if tasks[0]["f_party_status"] == "running" else None  # None until recorded
         time.sleep(0.05)
     assert pid
     killed = time.monotonic()
@@ -87,8 +87,9 @@ def _running_pid(api: Api, job_id: str, version: int) -> int:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         tasks = api.ok("/job/task/query", {"job_id": job_id, "component_name": "intersection_0", "role": "guest"})
-        if tasks[0]["f_task_version"] == version and tasks[0]["f_party_status"] == "running":
-            return int(tasks[0]["f_run_pid"])
+        t = tasks[0]
+        if t["f_task_version"] == version and t["f_party_status"] == "running" and t["f_run_pid"]:
+            return int(t["f_run_pid"])
         time.sleep(0.05)
     raise AssertionError(f"intersection_0 version {version} never ran")
 

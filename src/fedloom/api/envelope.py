@@ -38,6 +38,24 @@ def download_error(exc: FedloomError, status: int = 404) -> Response:
     return JSONResponse({"retcode": exc.retcode, "retmsg": exc.message}, status_code=code)
 
 
+def file_or_ok(data: Any, filename: str | None) -> Response:
+    """FATE's file routes: with a `filename` the JSON is the file itself, without it the envelope."""
+    if filename:
+        return Response(json.dumps(data, indent=4), media_type="application/json",
+                        headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return ok(data)
+
+
+def json_arg(value: Any, field: str) -> Any:
+    """A field that clients send either as JSON or as a JSON string (FATE's train_dsl, predict_dsl)."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"{field}: not valid JSON ({exc})") from exc
+    return value
+
+
 async def json_body(request: Request, limit: int) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > limit:
@@ -64,4 +82,4 @@ def parse(model: type[M], body: dict[str, Any]) -> M:
         raise InvalidInput(f"field {where!r}: {err['msg']}") from exc
 
 
-__all__ = ["download_error", "error", "json_body", "ok", "parse"]
+__all__ = ["download_error", "error", "file_or_ok", "json_arg", "json_body", "ok", "parse"]

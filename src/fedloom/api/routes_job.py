@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from fedloom.api._deps import body, call, platform
-from fedloom.api.envelope import download_error, ok
+from fedloom.api.envelope import download_error, file_or_ok, json_arg, ok
 from fedloom.api.schemas import (
     DependencyBody,
     DslGenerateBody,
@@ -169,18 +169,11 @@ async def log_path(request: Request) -> Response:
 
 @router.post("/job/dsl/generate")
 async def dsl_generate(request: Request) -> Response:
-    import json
-
     req = await body(request, DslGenerateBody)
-    train = json.loads(req.train_dsl) if isinstance(req.train_dsl, str) else req.train_dsl
     cpns = req.cpn_list or req.cpn_str
     if isinstance(cpns, str):
         cpns = [c.strip() for c in cpns.split(",") if c.strip()]
-    dsl = jobs.predict_dsl(train, cpns)
-    if req.filename:
-        return Response(json.dumps(dsl, indent=4), media_type="application/json",
-                        headers={"Content-Disposition": f"attachment; filename={req.filename}"})
-    return ok(dsl)
+    return file_or_ok(jobs.predict_dsl(json_arg(req.train_dsl, "train_dsl"), cpns), req.filename)
 
 
 @router.post("/pipeline/dag/dependency")

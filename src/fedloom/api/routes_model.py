@@ -2,45 +2,25 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from fedloom.api._deps import body, call, platform
-from fedloom.api.envelope import ok
+from fedloom.api.envelope import file_or_ok, json_arg, ok
 from fedloom.api.schemas import DeployBody, ModelQueryBody, ModelRefBody
-from fedloom.errors import InvalidInput
 from fedloom.services import models
 
 router = APIRouter()
-
-
-def _json_arg(value: Any, field: str) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{field}: not valid JSON ({exc})") from exc
-    return value
 
 
 @router.post("/model/deploy")
 async def deploy(request: Request) -> Response:
     req = await body(request, DeployBody)
     cpns = req.cpn_list.split(",") if isinstance(req.cpn_list, str) else req.cpn_list
-    dsl = _json_arg(req.predict_dsl if req.predict_dsl is not None else req.dsl, "predict_dsl")
+    dsl = json_arg(req.predict_dsl if req.predict_dsl is not None else req.dsl, "predict_dsl")
     res = await call(models.deploy, platform(request), req.model_id, req.model_version,
                      [c.strip() for c in cpns] if cpns else None, dsl)
     return ok(res, retmsg="deploy model success")
-
-
-def _file_or_ok(data: Any, filename: str | None) -> Response:
-    if filename:
-        return Response(json.dumps(data, indent=4), media_type="application/json",
-                        headers={"Content-Disposition": f"attachment; filename={filename}"})
-    return ok(data)
 
 
 @router.post("/model/get/predict/dsl")
@@ -48,7 +28,7 @@ async def predict_dsl(request: Request) -> Response:
     req = await body(request, ModelRefBody)
     data = await call(models.get_predict_dsl, platform(request), req.model_id, req.model_version, req.role,
                       req.party_id)
-    return _file_or_ok(data, req.filename)
+    return file_or_ok(data, req.filename)
 
 
 @router.post("/model/get/predict/conf")
@@ -56,7 +36,7 @@ async def predict_conf(request: Request) -> Response:
     req = await body(request, ModelRefBody)
     data = await call(models.get_predict_conf, platform(request), req.model_id, req.model_version, req.role,
                       req.party_id)
-    return _file_or_ok(data, req.filename)
+    return file_or_ok(data, req.filename)
 
 
 @router.post("/model/query")

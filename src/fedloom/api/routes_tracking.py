@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from fedloom.api._deps import body, call, initiator_party, platform
-from fedloom.api.envelope import download_error, ok
+from fedloom.api.envelope import download_error, file_or_ok, ok
 from fedloom.api.schemas import ComponentBody, JobIdBody, MetricDataBody
 from fedloom.errors import FedloomError
 from fedloom.services import tracking
@@ -92,10 +90,7 @@ async def output_data_table(request: Request) -> Response:
 async def summary(request: Request) -> Response:
     req, role, pid = await _target(request)
     data = await call(tracking.summary, platform(request), req.job_id, req.component_name, role, pid)
-    if req.filename:
-        return Response(json.dumps(data, indent=4), media_type="application/json",
-                        headers={"Content-Disposition": f"attachment; filename={req.filename}"})
-    return ok(data)
+    return file_or_ok(data, req.filename)
 
 
 @router.post("/tracking/component/list")

@@ -50,12 +50,12 @@ class PartyService:
 
     def stop_task(self, job_id: str, component: str, version: int, party: Party, status: str) -> None:
         key = (job_id, component, version, party[0], party[1])
-        self.pool.kill(key)
         row = self._stores.jobs.task(*key)
-        if row is not None and row.run_pid and row.party_status == "running" and key not in self.pool.running():
-            _kill_orphan(row.run_pid)
+        # The status first: the exit of the killed process must not be mistaken for a crash.
         self._stores.jobs.set_task_status(key, status, ["running", "waiting"], end_time=now_ms(),
                                           kill_status=True)
+        if not self.pool.kill(key) and row is not None and row.run_pid and row.party_status == "running":
+            _kill_orphan(row.run_pid)  # started by a previous server: we hold no handle to it
 
     def job_ended(self, job_id: str, party: Party, status: str) -> None:
         """Nothing to clean up locally yet: outputs stay for tracking; federation mailboxes go."""
