@@ -1,6 +1,6 @@
 """Upload path timing: read_csv + TableStore.write of an N x D CSV, against a row-by-row csv baseline.
 
-Run: /work/venv/bin/python benchmarks/bench_table_import.py [rows] [features]
+Run: python benchmarks/bench_table_import.py [rows] [features]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Per-iteration time of HeteroLR through the harness, against plaintext Taylor LR on the same rows.
 
-Run: PYTHONPATH=. OMP_NUM_THREADS=1 /work/venv/bin/python -m tests.components.bench_hetero_lr [--rows 569 10000]
+Run: PYTHONPATH=. OMP_NUM_THREADS=1 python -m tests.components.bench_hetero_lr [--rows 569 10000]
 Breast (569 rows: guest 10 features, host 20) for 569, synthetic_hetero for other sizes. Parties run in
 forked processes (as real tasks do) unless --threads is given.
 """
