@@ -1,4 +1,4 @@
-"""Worker-process side of ParallelPaillier: msgpack requests and replies over a pipe, never pickle.
+"""Worker-process side of ParallelPaillier: msgpack requests and replies over stdin/stdout, never pickle.
 
 A request is [op, n, hs, ...] with integers as big-endian bytes and ciphertexts / plaintexts as fixed-width
 byte strings (the body of the vector wire format). The reply is [True, payload] or [False, message].
@@ -7,10 +7,10 @@ byte strings (the body of the vector wire format). The reply is [True, payload] 
 from __future__ import annotations
 
 import struct
+import sys
 import time
 from collections.abc import Callable
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import IO, Any, Protocol
 
 import msgpack
 import numpy as np
@@ -121,7 +121,39 @@ def handle(keys: _Keys, request: bytes) -> bytes:
         return pack_message([False, f"{type(exc).__name__}: {exc}"])
 
 
-def serve(conn: Connection) -> None:
+class Conn(Protocol):
+    def send_bytes(self, data: bytes) -> None: ...
+
+    def recv_bytes(self) -> bytes: ...
+
+
+class StreamConn:
+    """Length-prefixed frames (8-byte big-endian size, then the bytes) over two byte streams."""
+
+    def __init__(self, reader: IO[bytes], writer: IO[bytes]) -> None:
+        self._reader = reader
+        self._writer = writer
+
+    def send_bytes(self, data: bytes) -> None:
+        self._writer.write(struct.pack(">Q", len(data)) + data)
+        self._writer.flush()
+
+    def recv_bytes(self) -> bytes:
+        size = struct.unpack(">Q", self._read_exact(8))[0]
+        return self._read_exact(size)
+
+    def _read_exact(self, size: int) -> bytes:
+        chunks, left = [], size
+        while left:
+            chunk = self._reader.read(left)
+            if not chunk:
+                raise EOFError("the other side closed the stream")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+
+def serve(conn: Conn) -> None:
     """Worker main loop: answer requests until the parent sends b"" or closes the pipe."""
     keys = _Keys()
     while True:
@@ -132,3 +164,9 @@ def serve(conn: Connection) -> None:
         if not request:
             return
         conn.send_bytes(handle(keys, request))
+
+
+def main() -> None:
+    """Entry point of a worker process started by ParallelPaillier."""
+    serve(StreamConn(sys.stdin.buffer, sys.stdout.buffer))
+

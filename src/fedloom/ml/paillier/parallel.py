@@ -1,23 +1,21 @@
 """ParallelPaillier: encrypt, decrypt and dot split over worker processes, for callers that own every core.
 
 Encoding, validation and overflow bounds stay in the calling process; workers only do the modular
-arithmetic on fixed-width byte strings sent over pipes (msgpack framing, no pickled numbers). Workers start
+arithmetic on fixed-width byte strings sent over their stdin/stdout (length-prefixed msgpack frames; no
+multiprocessing, so nothing is ever pickled, not even to start a worker). Workers start
 on first use and keep their fixed-base tables and CRT constants for the keys they have seen. workers=1
 runs everything inline. Two parties sharing two cores should each keep the default inline path instead.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import struct
+import subprocess
+import sys
 import weakref
 from collections.abc import Sequence
-from multiprocessing.connection import Connection
-from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
-from multiprocessing.process import BaseProcess
 from types import TracebackType
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -31,13 +29,13 @@ from fedloom.ml.paillier.encoding import FRAC_BITS, decode_vector, encode_raw_in
 from fedloom.ml.paillier.keys import PrivateKey, PublicKey
 from fedloom.ml.paillier.vector import EncryptedVector
 
-StartMethod = Literal["fork", "forkserver", "spawn"]
-
 # Below these sizes a pipe round trip costs more than the work it would spread.
 MIN_ENCRYPT_CHUNK = 16
 MIN_DECRYPT_CHUNK = 4
 MIN_DOT_ROWS = 64
 _JOIN_TIMEOUT_S = 5.0
+# Not `-m`: the package imports _worker itself, and runpy warns about running an imported module.
+_WORKER_MAIN = "from fedloom.ml.paillier._worker import main; main()"
 
 
 def default_workers() -> int:
@@ -48,49 +46,36 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _default_start_method() -> StartMethod:
-    # forkserver avoids forking a parent that may run other threads (servers, schedulers).
-    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-
-
-def _context(method: StartMethod) -> ForkContext | ForkServerContext | SpawnContext:
-    if method == "fork":
-        return multiprocessing.get_context("fork")
-    if method == "forkserver":
-        return multiprocessing.get_context("forkserver")
-    return multiprocessing.get_context("spawn")
-
-
-def _stop(processes: list[BaseProcess], conns: list[Connection]) -> None:
+def _stop(processes: list[subprocess.Popen[bytes]], conns: list[_worker.StreamConn]) -> None:
     for conn in conns:
         try:
             conn.send_bytes(b"")
-            conn.close()
         except OSError:
             pass  # the worker is already gone; nothing left to tell it
     for process in processes:
-        process.join(_JOIN_TIMEOUT_S)
-        if process.is_alive():
-            process.terminate()
-            process.join(_JOIN_TIMEOUT_S)
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
+        try:
+            process.wait(_JOIN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(_JOIN_TIMEOUT_S)
 
 
 class _Pool:
     """Worker processes, one duplex pipe each."""
 
-    def __init__(self, count: int, start_method: StartMethod) -> None:
-        context = _context(start_method)
-        self.processes: list[BaseProcess] = []
-        self.conns: list[Connection] = []
-        for i in range(count):
-            parent_end, child_end = context.Pipe(duplex=True)
-            process = context.Process(
-                target=_worker.serve, args=(child_end,), daemon=True, name=f"fedloom-paillier-{i}"
-            )
-            process.start()
-            child_end.close()
+    def __init__(self, count: int) -> None:
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.conns: list[_worker.StreamConn] = []
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        for _ in range(count):
+            process = subprocess.Popen([sys.executable, "-c", _WORKER_MAIN],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+            assert process.stdin is not None and process.stdout is not None
             self.processes.append(process)
-            self.conns.append(parent_end)
+            self.conns.append(_worker.StreamConn(process.stdout, process.stdin))
         self._finalizer = weakref.finalize(self, _stop, self.processes, self.conns)
 
     def run(self, requests: Sequence[bytes]) -> list[bytes]:
@@ -123,12 +108,11 @@ def _chunks(count: int, parts: int, min_chunk: int) -> list[tuple[int, int]]:
 class ParallelPaillier:
     """Splits encrypt / decrypt / dot over `workers` processes; results equal the serial path."""
 
-    def __init__(self, workers: int | None = None, *, start_method: StartMethod | None = None) -> None:
+    def __init__(self, workers: int | None = None) -> None:
         count = default_workers() if workers is None else workers
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise PaillierInputError(f"workers must be a positive int, got {workers!r}")
         self._workers = count
-        self._start_method = start_method or _default_start_method()
         self._pool: _Pool | None = None
 
     @property
@@ -152,12 +136,12 @@ class ParallelPaillier:
 
     def _run(self, requests: list[bytes]) -> list[bytes]:
         if self._pool is None:
-            self._pool = _Pool(self._workers, self._start_method)
+            self._pool = _Pool(self._workers)
         pool = self._pool
         try:
             return pool.run(requests)
         finally:
-            if pool.processes and not all(p.is_alive() for p in pool.processes):
+            if pool.processes and not all(p.poll() is None for p in pool.processes):
                 self.close()
 
     def precompute(self, public_key: PublicKey) -> None:
