@@ -21,12 +21,8 @@ def task_log_dir(data_dir: Path, job_id: str, role: str, party_id: int, componen
     return logs_dir(data_dir, job_id) / role / str(party_id) / component
 
 
-def uploads_dir(data_dir: Path) -> Path:
-    return data_dir / "uploads"
-
-
 def output_namespace(job_id: str, component: str, task_version: int) -> str:
     return f"output_data_{job_id}_{component}_{task_version}"
 
 
-__all__ = ["federation_dir", "logs_dir", "output_namespace", "task_log_dir", "tables_dir", "uploads_dir"]
+__all__ = ["federation_dir", "logs_dir", "output_namespace", "task_log_dir", "tables_dir"]

@@ -22,7 +22,7 @@ from fedloom.api.schemas import (
     TaskQueryBody,
 )
 from fedloom.dsl import dependency_view
-from fedloom.errors import FedloomError, NotFound
+from fedloom.errors import FedloomError, InvalidInput, NotFound
 from fedloom.services import jobs
 
 router = APIRouter()
@@ -74,7 +74,7 @@ def _as_list(value: str | list[str] | None) -> list[str]:
 async def list_jobs(request: Request) -> Response:
     req = await body(request, JobListBody)
     if req.order_by not in ("job_id", "create_time", "start_time", "end_time", "elapsed"):
-        return ok_error(f"order_by: unknown column {req.order_by!r}")
+        raise InvalidInput(f"order_by: unknown column {req.order_by!r}")
     rows, total = await call(
         platform(request).stores.jobs.list_jobs, limit=req.limit, page=req.page, job_id_like=req.job_id,
         description_like=req.description, party_id=req.party_id, roles=_as_list(req.role),
@@ -86,13 +86,6 @@ async def list_jobs(request: Request) -> Response:
         rec["partners"] = sorted({pid for pids in r.roles.values() for pid in pids if pid != r.party_id})
         out.append(rec)
     return ok({"jobs": out, "count": total})
-
-
-def ok_error(message: str) -> Response:
-    from fedloom.api.envelope import error
-    from fedloom.errors import InvalidInput
-
-    return error(InvalidInput(message))
 
 
 @router.post("/job/task/query")

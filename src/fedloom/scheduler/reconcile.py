@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -304,13 +303,4 @@ def _group(tasks: list[TaskRow]) -> dict[str, list[TaskRow]]:
     return out
 
 
-def wait_until(pred: Callable[[], bool], timeout: float, interval: float = 0.01) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(interval)
-    return pred()
-
-
-__all__ = ["JobLimits", "PartyGateway", "Scheduler", "cores_needed", "wait_until"]
+__all__ = ["JobLimits", "PartyGateway", "Scheduler", "cores_needed"]

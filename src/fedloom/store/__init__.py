@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from fedloom.store.database import make_engine, migrate, session_factory
-from fedloom.store.jobs import JobStore, now_ms, task_key
+from fedloom.store.jobs import JobStore, now_ms
 from fedloom.store.tracking import TaskRef, TrackingStore
 
 
@@ -30,4 +30,4 @@ def open_stores(url: str, *, run_migrations: bool = True) -> Stores:
     return Stores(engine=engine, jobs=JobStore(sessions), tracking=TrackingStore(sessions))
 
 
-__all__ = ["JobStore", "Stores", "TaskRef", "TrackingStore", "now_ms", "open_stores", "task_key"]
+__all__ = ["JobStore", "Stores", "TaskRef", "TrackingStore", "now_ms", "open_stores"]

@@ -281,12 +281,8 @@ def _newest_versions(rows: list[TaskRow]) -> list[TaskRow]:
     return [r for r in rows if r.task_version == newest[(r.job_id, r.component_name)]]
 
 
-def task_key(row: TaskRow) -> tuple[str, str, int, str, int]:
-    return (row.job_id, row.component_name, row.task_version, row.role, row.party_id)
-
-
 class _Insufficient(Exception):
     """Raised inside a transaction to roll a partial reservation back."""
 
 
-__all__ = ["JobStore", "now_ms", "task_key"]
+__all__ = ["JobStore", "now_ms"]
