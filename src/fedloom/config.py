@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fedloom.errors import InvalidInput
@@ -53,6 +54,48 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(512 * 1024 * 1024, description="Largest accepted request body (uploads).")
     max_json_bytes: int = Field(4 * 1024 * 1024, description="Largest accepted JSON request body.")
     output_preview_rows: int = Field(100, description="Rows kept in output-data previews (FATE: 100).")
+    # Security (docs/security.md).
+    import_dirs: list[Path] = Field(
+        default_factory=list,
+        description="Directories a JSON upload (use_local_data: 0) may read server files from. None by default.",
+    )
+    export_dir: Path | None = Field(
+        None, description="Directory data/download may write into; default <data_dir>/exports."
+    )
+    app_key: str | None = Field(None, description="Client API key (fate-client's --app-key).")
+    secret_key: SecretStr | None = Field(None, description="Client API secret (fate-client's --secret-key).")
+    auth_required: bool | None = Field(
+        None,
+        description="Require signed requests. Default: required when a key is set or host is not loopback.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Extra names accepted in the Host header (localhost, 127.0.0.1, ::1 and host always are).",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list, description="Browser origins allowed besides the server's own."
+    )
+    api_docs: bool = Field(False, description="Serve /docs and /openapi.json.")
+    max_job_components: int = Field(10_000, ge=1, description="Largest number of components in one DSL.")
+
+    @model_validator(mode="after")
+    def _keys_in_pairs(self) -> Settings:
+        if (self.app_key is None) != (self.secret_key is None):
+            raise ValueError("app_key and secret_key must be set together")
+        return self
+
+    @property
+    def auth_enabled(self) -> bool:
+        """Signed requests required: explicitly, or because a key is set, or the API leaves loopback."""
+        if self.auth_required is not None:
+            return self.auth_required
+        return self.app_key is not None or not is_loopback(self.host)
+
+    @property
+    def resolved_export_dir(self) -> Path:
+        if self.export_dir is None:
+            return self.resolved_data_dir / "exports"
+        return self.export_dir.expanduser().resolve()
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -67,6 +110,16 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` is a loopback address or `localhost` (reachable only from this machine)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
@@ -95,4 +148,4 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}"
 
 
-__all__ = ["PartyRoute", "Settings", "load_settings"]
+__all__ = ["PartyRoute", "Settings", "is_loopback", "load_settings"]

@@ -35,7 +35,7 @@ async def submit(request: Request) -> Response:
     res = await call(jobs.submit, p, req.dsl, req.conf)
     board = f"{p.settings.base_url}/board/#/job/{res.job_id}"
     msg = "success" if not res.warnings else "success; " + "; ".join(res.warnings)
-    return ok(res.response(board, str(p.settings.resolved_data_dir / "logs" / res.job_id)),
+    return ok(res.response(board, f"logs/{res.job_id}"),
               job_id=res.job_id, retmsg=msg)
 
 
@@ -157,7 +157,8 @@ async def log_download(request: Request) -> Response:
 @router.post("/job/log/path")
 async def log_path(request: Request) -> Response:
     req = await body(request, JobIdBody)
-    return ok({"logs_directory": str(platform(request).settings.resolved_data_dir / "logs" / req.job_id)})
+    await call(jobs.require_jobs, platform(request), req.job_id)
+    return ok({"logs_directory": f"logs/{req.job_id}"})  # relative to the data dir: no server paths
 
 
 @router.post("/job/dsl/generate")
