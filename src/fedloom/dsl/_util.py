@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from fedloom.errors import InvalidInput
+from fedloom.paths import MAX_PARTY_ID
 
 NAME_RE = re.compile(r"[A-Za-z0-9_-]+\Z")
 
@@ -54,9 +55,17 @@ def quoted(names: Any) -> str:
 
 
 def to_party_id(value: object, where: str) -> int:
-    """Party ids arrive as ints (SDK, pipeline) or digit strings (CLI); both become int."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    """Party ids arrive as ints (SDK, pipeline) or digit strings (CLI); both become int, bounded."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_PARTY_ID:
         return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    fail(f"{where}: party id {value!r} is not a non-negative integer")
+    fail(f"{where}: party id {_short(value)} is not a non-negative integer (at most {MAX_PARTY_ID})")
+
+
+def _short(value: object) -> str:
+    """A value for an error message, cut short (repr of a 5,000-digit int would raise)."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"of {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."

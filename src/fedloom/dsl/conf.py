@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from fedloom.dsl._util import as_dict, fail, optional_dict, quoted, to_party_id, type_name
+from fedloom.dsl.limits import check_party_count
 
 ROLES = ("guest", "host", "arbiter", "local")
 ALL = "all"
@@ -40,6 +41,7 @@ def parse_roles(conf: dict[str, Any]) -> RoleTable:
     raw = conf.get("role")
     if not isinstance(raw, dict) or not raw:
         fail('conf.role: must be a non-empty object like {"guest": [9999], "host": [10000]}')
+    check_party_count(raw)
     roles = {role: _party_list(role, ids) for role, ids in raw.items()}
     return RoleTable(MappingProxyType(roles), _initiator(conf, roles))
 
@@ -50,9 +52,11 @@ def _party_list(role: Any, ids: Any) -> tuple[int, ...]:
     if not isinstance(ids, list) or not ids:
         fail(f"conf.role.{role}: must be a non-empty list of party ids, got {type_name(ids)}")
     parsed = tuple(to_party_id(pid, f"conf.role.{role}") for pid in ids)
-    for i, pid in enumerate(parsed):
-        if pid in parsed[:i]:
+    seen: set[int] = set()
+    for pid in parsed:
+        if pid in seen:
             fail(f"conf.role.{role}: party {pid} is listed twice")
+        seen.add(pid)
     return parsed
 
 

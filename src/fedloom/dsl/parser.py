@@ -14,6 +14,7 @@ from fedloom.dsl.convert import convert_conf_v1, convert_dsl_v1
 from fedloom.dsl.graph import ComponentNode, parse_graph
 from fedloom.dsl.ids import model_id_for
 from fedloom.dsl.job_parameters import JobParameters, JobType, build_job_parameters
+from fedloom.dsl.limits import check_component_count, check_nesting
 from fedloom.dsl.params import resolve_params
 from fedloom.dsl.plan import JobPlan
 from fedloom.dsl.providers import parse_provider_section, resolve_providers
@@ -26,8 +27,15 @@ _SILENT_CONF_KEYS = frozenset({"conf_path", "dsl_path", "local"})
 _V1_ONLY_KEYS = ("role_parameters", "algorithm_parameters")
 
 
-def parse_job(dsl: Any, conf: Any, catalog: ComponentCatalog) -> JobPlan:
-    """Validate both documents (spec §2.2, §3) or raise InvalidInput naming the component and field."""
+def parse_job(dsl: Any, conf: Any, catalog: ComponentCatalog, *, max_components: int | None = None) -> JobPlan:
+    """Validate both documents (spec §2.2, §3) or raise InvalidInput naming the component and field.
+
+    `max_components` bounds the DSL (None: no bound, for jobs already stored); parsing is linear in
+    the size of both documents.
+    """
+    check_nesting(dsl, "dsl")
+    check_nesting(conf, "conf")
+    check_component_count(dsl, max_components)
     dsl, conf, warnings = _as_v2(dsl, conf)
     roles = parse_roles(conf)
     job_section = parse_scoped(conf.get("job_parameters"), "conf.job_parameters", roles)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from fedloom.scheduler.status import END, INTERRUPT, SUCCESSFUL, federated_task_status, job_sources_for
 from fedloom.store import JobStore, now_ms
+from fedloom.store.jobs import TaskState
 from fedloom.store.models import JobRow, TaskRow
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ class Scheduler:
     """Owns the initiator's job state machine. `notify(job_id)` is cheap and thread-safe."""
 
     def __init__(self, jobs: JobStore, gateway: PartyGateway, limits: JobLimits,
-                 dependencies: Callable[[JobRow], dict[str, set[str]]],
+                 dependencies: Callable[[JobRow], Mapping[str, Iterable[str]]],
                  on_end: Callable[[JobRow, str], None] | None = None) -> None:
         self._jobs = jobs
         self._gateway = gateway
@@ -54,6 +56,11 @@ class Scheduler:
         self._events: queue.Queue[Any] = queue.Queue()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Held while tasks are started, retried or stopped: a stop (from any thread) and a start
+        # never interleave, so no task starts after its job was stopped. Never held while reading
+        # a job's tasks, so a stop waits for at most a few task starts, not a reconcile.
+        self._lock = threading.RLock()
+        self._parallel: dict[str, dict[Party, int]] = {}
 
     # ---- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -144,6 +151,8 @@ class Scheduler:
                                          status_message=""):
                 running += 1
                 self.reconcile(job.job_id)
+            else:  # stopped between the read and the move: give the cores back
+                self._jobs.return_resources(job.job_id, need)
 
     def _note_waiting(self, job: JobRow, need: dict[int, int]) -> None:
         free = {p: r.remaining_cores for p, r in self._jobs.party_resources(need).items()}
@@ -155,7 +164,8 @@ class Scheduler:
 
     # ---- reconcile --------------------------------------------------------------------------
     def reconcile(self, job_id: str) -> None:
-        """Move one job forward from what the store says. Idempotent."""
+        """Move one job forward from what the store says. Idempotent; O(tasks) with a fixed number
+        of queries (one read of the task rows, one bulk status write), whatever the job's size."""
         job = self._jobs.initiator_job(job_id)
         if job is None or job.status in END or job.status == "waiting":
             return
@@ -165,9 +175,8 @@ class Scheduler:
         if self._timed_out(job):
             self.end_job(job_id, "timeout", "job exceeded its timeout")
             return
-        tasks = self._jobs.tasks(job_id)
-        by_cpn = _group(tasks)
-        fed = {cpn: self._sync_status(rows) for cpn, rows in by_cpn.items()}
+        by_cpn = _group(self._jobs.task_states(job_id))
+        fed = self._sync_statuses(job_id, by_cpn)
         failed = {c: s for c, s in fed.items() if s in INTERRUPT}
         if failed:
             self._handle_failures(job, by_cpn, failed)
@@ -178,32 +187,63 @@ class Scheduler:
         self._start_ready(job, by_cpn, fed)
         self._update_progress(job, fed)
 
-    def _sync_status(self, rows: list[TaskRow]) -> str:
-        status = federated_task_status(r.party_status for r in rows)
-        stale = [r for r in rows if r.status != status]
-        if stale:
-            r = rows[0]
-            self._jobs.set_task_status((r.job_id, r.component_name, r.task_version), status,
-                                       list({x.status for x in stale}), column="status")
-        return status
-
-    def _start_ready(self, job: JobRow, by_cpn: dict[str, list[TaskRow]], fed: dict[str, str]) -> None:
-        deps = self._dependencies(job)
+    def _sync_statuses(self, job_id: str, by_cpn: dict[str, list[TaskState]]) -> dict[str, str]:
+        """Each component's federated status from its parties', written back in one statement."""
+        fed: dict[str, str] = {}
+        changes: list[tuple[str, int, str, str]] = []
         for cpn, rows in by_cpn.items():
-            if fed[cpn] != "waiting" or any(r.party_status != "waiting" for r in rows):
-                continue
-            if all(fed.get(up, "success") in SUCCESSFUL for up in deps.get(cpn, ())):
-                for r in rows:
-                    self._gateway.start_task(job.job_id, cpn, r.task_version, (r.role, r.party_id))
+            status = federated_task_status(r.party_status for r in rows)
+            fed[cpn] = status
+            for old in {r.status for r in rows if r.status != status}:
+                changes.append((cpn, rows[0].task_version, old, status))
+        self._jobs.set_federated_statuses(job_id, changes)
+        return fed
 
-    def _handle_failures(self, job: JobRow, by_cpn: dict[str, list[TaskRow]], failed: dict[str, str]) -> None:
-        retried = False
-        for cpn, status in failed.items():
-            rows = by_cpn[cpn]
-            if status in ("failed", "timeout") and min(r.auto_retries for r in rows) > 0:
-                self._new_version(job.job_id, rows, retries_left=min(r.auto_retries for r in rows) - 1)
-                retried = True
-        if retried:
+    def _start_ready(self, job: JobRow, by_cpn: dict[str, list[TaskState]], fed: dict[str, str]) -> None:
+        """Start ready components in DSL order while every party of each has a free slot: at most
+        `task_parallelism` tasks of one job run at once at each (role, party) — FATE's meaning."""
+        deps = self._dependencies(job)
+        limits = self._parallelism(job.job_id)
+        busy = Counter((r.role, r.party_id) for rows in by_cpn.values() for r in rows
+                       if r.party_status == "running")
+        starts: list[TaskState] = []
+        for cpn, upstream in deps.items():
+            rows = by_cpn.get(cpn)
+            if not rows or fed[cpn] != "waiting" or any(r.party_status != "waiting" for r in rows):
+                continue
+            if not all(fed.get(up, "success") in SUCCESSFUL for up in upstream):
+                continue
+            parties = [(r.role, r.party_id) for r in rows]
+            if any(busy[p] >= limits.get(p, 1) for p in parties):
+                continue
+            busy.update(parties)
+            starts += rows
+        if starts:
+            with self._lock:  # a stop between the read above and here must win: check again under it
+                if self._still_running(job.job_id):
+                    for r in starts:
+                        self._gateway.start_task(job.job_id, r.component_name, r.task_version,
+                                                 (r.role, r.party_id))
+
+    def _parallelism(self, job_id: str) -> dict[Party, int]:
+        limits = self._parallel.get(job_id)
+        if limits is None:
+            limits = {(r.role, r.party_id): task_parallelism(r) for r in self._jobs.jobs(job_id)}
+            self._parallel[job_id] = limits
+        return limits
+
+    def _still_running(self, job_id: str) -> bool:
+        state = self._jobs.job_cancel_state(job_id)
+        return state is not None and state == ("running", False)
+
+    def _handle_failures(self, job: JobRow, by_cpn: dict[str, list[TaskState]], failed: dict[str, str]) -> None:
+        retry = [by_cpn[cpn] for cpn, status in failed.items()
+                 if status in ("failed", "timeout") and min(r.auto_retries for r in by_cpn[cpn]) > 0]
+        if retry:
+            with self._lock:  # no retry once a stop has begun: the cancel signal is read under the lock
+                if self._still_running(job.job_id):
+                    for rows in retry:
+                        self._new_version(job.job_id, rows, retries_left=min(r.auto_retries for r in rows) - 1)
             self.notify(job.job_id)
             return
         cpn, status = next(iter(failed.items()))
@@ -212,14 +252,14 @@ class Scheduler:
         msg = f"component {cpn} {status} at {where}: {reason}".strip().rstrip(":")
         self.end_job(job.job_id, "failed" if status != "canceled" else "canceled", msg)
 
-    def _new_version(self, job_id: str, rows: list[TaskRow], retries_left: int) -> None:
+    def _new_version(self, job_id: str, rows: list[TaskState], retries_left: int) -> None:
         for r in rows:
             if r.party_status == "running":
                 self._gateway.stop_task(job_id, r.component_name, r.task_version, (r.role, r.party_id),
                                         "canceled")
         t = now_ms()
         self._jobs.add_tasks([
-            TaskRow(job_id=r.job_id, component_name=r.component_name, task_version=r.task_version + 1,
+            TaskRow(job_id=job_id, component_name=r.component_name, task_version=r.task_version + 1,
                     role=r.role, party_id=r.party_id, task_id=r.task_id, component_module=r.component_module,
                     status="waiting", party_status="waiting", need_run=r.need_run, auto_retries=retries_left,
                     create_time=t, update_time=t)
@@ -239,20 +279,29 @@ class Scheduler:
 
     # ---- ending, stopping, rerunning --------------------------------------------------------
     def end_job(self, job_id: str, status: str, message: str) -> None:
-        """Bring a job to an end status at every party: stop its tasks, return its resources."""
-        rows = self._jobs.jobs(job_id)
-        if not rows:
-            return
-        t = now_ms()
-        start = min((r.start_time or r.create_time) for r in rows)
-        moved = self._jobs.set_job_status(job_id, status, job_sources_for(status), end_time=t,
-                                          elapsed=t - start, status_message=message[:4000], tag="job_end",
-                                          progress=100 if status == "success" else rows[0].progress)
-        for task in self._jobs.tasks(job_id):
-            if task.party_status in ("running", "waiting") and status != "success":
-                self._gateway.stop_task(job_id, task.component_name, task.task_version,
-                                        (task.role, task.party_id), status)
-        self._jobs.return_resources(job_id, cores_needed(rows))
+        """Bring a job to an end status at every party: stop its tasks, return its resources.
+
+        Safe from any thread. Waiting task rows end first in one statement (so nothing new can
+        start), then only the running tasks are killed: the cost follows the running tasks (at most
+        task_parallelism per party), not the size of the DAG.
+        """
+        with self._lock:
+            rows = self._jobs.jobs(job_id)
+            if not rows:
+                return
+            t = now_ms()
+            start = min((r.start_time or r.create_time) for r in rows)
+            moved = self._jobs.set_job_status(job_id, status, job_sources_for(status), end_time=t,
+                                              elapsed=t - start, status_message=message[:4000], tag="job_end",
+                                              progress=100 if status == "success" else rows[0].progress)
+            if status != "success":
+                self._jobs.end_open_tasks(job_id, status)
+                for task in self._jobs.running_job_tasks(job_id):
+                    self._gateway.stop_task(job_id, task.component_name, task.task_version,
+                                            (task.role, task.party_id), status)
+                self._jobs.end_open_tasks(job_id, status)
+            self._jobs.return_resources(job_id, cores_needed(rows))
+            self._parallel.pop(job_id, None)
         if moved:
             for r in rows:
                 self._gateway.job_ended(job_id, (r.role, r.party_id), status)
@@ -260,18 +309,22 @@ class Scheduler:
                 self._on_end(rows[0], status)
 
     def request_stop(self, job_id: str, status: str = "canceled") -> bool:
-        job = self._jobs.initiator_job(job_id)
-        if job is None or job.status in END:
-            return False
-        self._jobs.update_job(job_id, cancel_signal=True, status_message="stopped by user")
-        self.end_job(job_id, status, "stopped by user")
+        """Stop a job at once, from the caller's thread: never queued behind the scheduler's work."""
+        with self._lock:
+            job = self._jobs.initiator_job(job_id)
+            if job is None or job.status in END:
+                return False
+            self._jobs.update_job(job_id, cancel_signal=True, status_message="stopped by user")
+            self.end_job(job_id, status, "stopped by user")
+        self.notify(job_id)
         return True
 
     def rerun(self, job_id: str, components: Iterable[str], force: bool) -> list[str]:
         """New task versions for `components` (already including downstream); job back to waiting."""
-        tasks = _group(self._jobs.tasks(job_id))
+        tasks = _group(self._jobs.task_states(job_id))
         chosen = [c for c in components if c in tasks]
-        redo = [c for c in chosen if force or self._sync_status(tasks[c]) not in SUCCESSFUL]
+        redo = [c for c in chosen
+                if force or federated_task_status(r.party_status for r in tasks[c]) not in SUCCESSFUL]
         for cpn in redo:
             self._new_version(job_id, tasks[cpn], retries_left=min(r.auto_retries for r in tasks[cpn]))
         if redo:
@@ -291,16 +344,22 @@ def cores_needed(rows: Iterable[JobRow]) -> dict[int, int]:
         if r.role == "arbiter":
             continue
         jp = r.runtime_conf_on_party.get("job_parameters", {})
-        cores = int(jp.get("task_cores", 1)) * int(jp.get("task_parallelism", 1))
+        cores = int(jp.get("task_cores", 1)) * task_parallelism(r)
         need[r.party_id] = need.get(r.party_id, 0) + cores
     return need
 
 
-def _group(tasks: list[TaskRow]) -> dict[str, list[TaskRow]]:
-    out: dict[str, list[TaskRow]] = {}
+def task_parallelism(row: JobRow) -> int:
+    """FATE's task_parallelism of one party's job row: tasks of the job running at once there (default 1)."""
+    jp = row.runtime_conf_on_party.get("job_parameters", {})
+    return max(1, int(jp.get("task_parallelism") or 1))
+
+
+def _group(tasks: list[TaskState]) -> dict[str, list[TaskState]]:
+    out: dict[str, list[TaskState]] = {}
     for t in tasks:
         out.setdefault(t.component_name, []).append(t)
     return out
 
 
-__all__ = ["JobLimits", "PartyGateway", "Scheduler", "cores_needed"]
+__all__ = ["JobLimits", "PartyGateway", "Scheduler", "cores_needed", "task_parallelism"]

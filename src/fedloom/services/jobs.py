@@ -47,7 +47,7 @@ def submit(p: Platform, dsl: Any, conf: Any) -> Submitted:
     train_conf: dict[str, Any] = {}
     if _job_type(conf) == "predict":
         dsl, conf, train_conf = _predict_inputs(p, conf)
-    plan = p.plans.parse(dsl, conf)
+    plan = p.plans.parse(dsl, conf, max_components=p.settings.max_job_components)
     job_id = new_job_id()
     jp = plan.conf.get("job_parameters", {}).get("common", {})
     if plan.job_type == "predict":
@@ -193,18 +193,15 @@ def stop(p: Platform, job_id: str, status: str = "canceled") -> None:
         raise InvalidInput(f"stop_status: must be canceled or failed, got {status!r}")
     if all(r.status in END for r in rows):
         raise Conflict(f"job {job_id} already ended ({rows[0].status})")
-    p.scheduler.call(lambda: p.scheduler.request_stop(job_id, status))
+    # Applied here and now (cancel signal, waiting tasks ended, running tasks killed), not queued
+    # behind the scheduler's work; the scheduler finishes the bookkeeping at its next event.
+    p.scheduler.request_stop(job_id, status)
 
 
 def clean_queue(p: Platform) -> list[str]:
     """Cancel every job still waiting in this server's queue (FATE's `flow queue clean`)."""
-    def cancel_all() -> list[str]:
-        waiting = [j.job_id for j in p.stores.jobs.initiator_jobs(["waiting"])]
-        for job_id in waiting:
-            p.scheduler.request_stop(job_id, "canceled")
-        return waiting
-
-    return p.scheduler.call(cancel_all)
+    waiting = [j.job_id for j in p.stores.jobs.initiator_jobs(["waiting"])]
+    return [job_id for job_id in waiting if p.scheduler.request_stop(job_id, "canceled")]
 
 
 def rerun(p: Platform, job_id: str, components: list[str] | None, force: bool) -> list[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from fedloom.components.registry import Catalog
@@ -16,10 +18,15 @@ class PlanCache:
         self._size = size
         self._lock = threading.Lock()
         self._plans: OrderedDict[str, JobPlan] = OrderedDict()
+        self._deps: dict[str, Mapping[str, frozenset[str]]] = {}
         self.catalog = Catalog()
 
-    def parse(self, dsl: Any, conf: Any) -> JobPlan:
-        return parse_job(dsl, conf, self.catalog)
+    def parse(self, dsl: Any, conf: Any, *, max_components: int | None = None) -> JobPlan:
+        """Parse a new job; `max_components` (settings.max_job_components) bounds its DSL.
+
+        Jobs already stored are parsed without the bound: a lowered setting must not break them.
+        """
+        return parse_job(dsl, conf, self.catalog, max_components=max_components)
 
     def get(self, job: JobRow) -> JobPlan:
         with self._lock:
@@ -31,16 +38,26 @@ class PlanCache:
         with self._lock:
             self._plans[job.job_id] = plan
             while len(self._plans) > self._size:
-                self._plans.popitem(last=False)
+                gone, _ = self._plans.popitem(last=False)
+                self._deps.pop(gone, None)
         return plan
 
-    def dependencies(self, job: JobRow) -> dict[str, set[str]]:
-        plan = self.get(job)
-        return {name: set(node.upstream) for name, node in plan.components.items()}
+    def dependencies(self, job: JobRow) -> Mapping[str, frozenset[str]]:
+        """Each component's direct upstream, in topological order; computed once per job."""
+        with self._lock:
+            deps = self._deps.get(job.job_id)
+        if deps is None:
+            plan = self.get(job)
+            deps = MappingProxyType({name: node.upstream for name, node in plan.components.items()})
+            with self._lock:
+                if job.job_id in self._plans:
+                    self._deps[job.job_id] = deps
+        return deps
 
     def forget(self, job_id: str) -> None:
         with self._lock:
             self._plans.pop(job_id, None)
+            self._deps.pop(job_id, None)
 
 
 __all__ = ["PlanCache"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,7 +43,8 @@ class JobStore:
         try:
             with self._sessions.begin() as s:
                 s.add_all(list(jobs))
-                s.add_all(list(tasks))
+                if tasks:  # one executemany: a 10,000-component job is one statement, not 20,000 flushes
+                    s.execute(insert(TaskRow), [_task_values(t) for t in tasks])
         except IntegrityError as exc:
             raise Conflict(f"job {jobs[0].job_id if jobs else '?'} already exists") from exc
 
@@ -171,6 +172,67 @@ class JobStore:
         with self._sessions() as s:
             return s.get(TaskRow, (job_id, component, version, role, party_id))
 
+    def task_states(self, job_id: str) -> list[TaskState]:
+        """The newest version of every task of a job, as light tuples: one query, no ORM objects."""
+        q = select(*(getattr(TaskRow, f) for f in TaskState._fields)).where(TaskRow.job_id == job_id)
+        with self._sessions() as s:
+            rows = [TaskState(*r) for r in s.execute(q)]
+        newest: dict[str, int] = {}
+        for r in rows:
+            newest[r.component_name] = max(newest.get(r.component_name, -1), r.task_version)
+        return [r for r in rows if r.task_version == newest[r.component_name]]
+
+    def set_federated_statuses(self, job_id: str, changes: Sequence[tuple[str, int, str, str]]) -> None:
+        """Compare-and-set the federated `status` of many task versions in one statement.
+
+        Each change is (component, version, old status, new status); rows no longer in the old status
+        are left alone (a stop that got there first wins).
+        """
+        if not changes:
+            return
+        stmt = (
+            update(TaskRow)
+            .where(TaskRow.job_id == job_id, TaskRow.component_name == bindparam("cpn"),
+                   TaskRow.task_version == bindparam("ver"), TaskRow.status == bindparam("old"))
+            .values(status=bindparam("new"), update_time=now_ms())
+        )
+        params = [{"cpn": c, "ver": v, "old": old, "new": new} for c, v, old, new in changes]
+        with self._sessions.begin() as s:
+            s.connection().execute(stmt, params)
+
+    def end_open_tasks(self, job_id: str, status: str) -> int:
+        """Every task row of the job still waiting gets `status` (party and federated), and every
+        federated status still open follows: a stopped job leaves no row waiting or running.
+        Running party rows are left to the caller, which must kill their processes first."""
+        t = now_ms()
+        with self._sessions.begin() as s:
+            res = s.execute(
+                update(TaskRow)
+                .where(TaskRow.job_id == job_id, TaskRow.party_status == "waiting")
+                .values(party_status=status, status=status, end_time=t, update_time=t)
+            )
+            s.execute(
+                update(TaskRow)
+                .where(TaskRow.job_id == job_id, TaskRow.status.in_(["waiting", "running"]),
+                       TaskRow.party_status.not_in(["waiting", "running"]))
+                .values(status=status, update_time=t)
+            )
+            return int(getattr(res, "rowcount", 0))
+
+    def running_job_tasks(self, job_id: str) -> list[TaskState]:
+        q = select(*(getattr(TaskRow, f) for f in TaskState._fields)).where(
+            TaskRow.job_id == job_id, TaskRow.party_status == "running")
+        with self._sessions() as s:
+            return [TaskState(*r) for r in s.execute(q)]
+
+    def job_cancel_state(self, job_id: str) -> tuple[str, bool] | None:
+        """(status, cancel_signal) of the initiator's row, read fresh; None if the job is gone."""
+        q = select(JobRow.status, JobRow.cancel_signal).where(JobRow.job_id == job_id,
+                                                              JobRow.is_initiator.is_(True))
+        with self._sessions() as s:
+            row = s.execute(q).first()
+        return None if row is None else (str(row[0]), bool(row[1]))
+
     def running_tasks(self) -> list[TaskRow]:
         with self._sessions() as s:
             return list(s.scalars(select(TaskRow).where(TaskRow.party_status == "running")))
@@ -273,6 +335,34 @@ class JobStore:
             return list(s.scalars(select(JobRow).where(JobRow.resource_in_use.is_(True))))
 
 
+class TaskState(NamedTuple):
+    """What the scheduler reads of a task row (no ORM object: reconcile reads 20,000 of them)."""
+
+    component_name: str
+    task_version: int
+    role: str
+    party_id: int
+    status: str
+    party_status: str
+    auto_retries: int
+    need_run: bool
+    task_id: str
+    component_module: str
+    error_report: str
+
+
+def _task_values(task: TaskRow) -> dict[str, Any]:
+    """A pending TaskRow as the column values a bulk insert takes (column defaults applied)."""
+    values: dict[str, Any] = {}
+    for attr in inspect(TaskRow).column_attrs:
+        value = getattr(task, attr.key)
+        col = attr.columns[0]
+        if value is None and col.default is not None and col.default.is_scalar:
+            value = col.default.arg
+        values[attr.key] = value
+    return values
+
+
 def _newest_versions(rows: list[TaskRow]) -> list[TaskRow]:
     newest: dict[tuple[str, str], int] = {}
     for r in rows:
@@ -285,4 +375,4 @@ class _Insufficient(Exception):
     """Raised inside a transaction to roll a partial reservation back."""
 
 
-__all__ = ["JobStore", "now_ms"]
+__all__ = ["JobStore", "TaskState", "now_ms"]
