@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
 
 from fedloom.api._deps import body, call, platform
 from fedloom.api.envelope import json_body, ok, parse
 from fedloom.api.schemas import DownloadBody, HistoryBody, TableBody, TableListBody, UploadConf
-from fedloom.errors import InvalidInput, NotFound
+from fedloom.errors import InvalidInput
 from fedloom.services import tables
+from fedloom.services.platform import Platform
 from fedloom.services.tables import UploadRequest
+from fedloom.storage.staging import StagingFile
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 router = APIRouter()
+
+MAX_FORM_FIELDS = 32
+MAX_FIELD_BYTES = 64 * 1024
 
 
 def _query_conf(request: Request) -> dict[str, Any]:
@@ -29,60 +38,160 @@ def _query_conf(request: Request) -> dict[str, Any]:
     if text.lstrip().startswith("{"):
         try:
             conf = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"upload conf in the query string is not valid JSON ({exc}); note that a "
-                               "'#' in a path or name cuts the query short") from exc
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise InvalidInput("upload conf in the query string is not valid JSON; note that a '#' in a path "
+                               "or name cuts the query short") from exc
         if not isinstance(conf, dict):
             raise InvalidInput("upload conf must be a JSON object")
         return conf
     return dict(parse_qsl(raw))  # clients <= 1.5 sent key=value pairs
 
 
+class _Form:
+    """A multipart body received as it streams: the `file` part goes to a staging file, never to memory;
+    the other parts are small text fields."""
+
+    def __init__(self, p: Platform) -> None:
+        self._p = p
+        self.fields: dict[str, str] = {}
+        self.file: StagingFile | None = None
+        self.file_name = ""
+        self._headers: dict[bytes, bytes] = {}
+        self._header = b""
+        self._name: str | None = None
+        self._text: bytearray | None = None
+
+    def callbacks(self) -> MultipartCallbacks:
+        return {"on_part_begin": self._part_begin, "on_header_field": self._header_field,
+                "on_header_value": self._header_value, "on_header_end": self._header_end,
+                "on_headers_finished": self._headers_finished, "on_part_data": self._part_data,
+                "on_part_end": self._part_end}
+
+    def _part_begin(self) -> None:
+        self._headers, self._header, self._name, self._text = {}, b"", None, None
+
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header += data[start:end]
+
+    def _header_value(self, data: bytes, start: int, end: int) -> None:
+        key = self._header.lower()
+        self._headers[key] = self._headers.get(key, b"") + data[start:end]
+
+    def _header_end(self) -> None:
+        self._header = b""
+
+    def _headers_finished(self) -> None:
+        _, params = parse_options_header(self._headers.get(b"content-disposition", b""))
+        self._name = params.get(b"name", b"").decode("utf-8", "replace")
+        if self._name == "file":
+            if self.file is not None:
+                raise InvalidInput("multipart upload has more than one 'file' part")
+            self.file_name = params.get(b"filename", b"").decode("utf-8", "replace")[:1024]
+            self.file = tables.new_staging_file(self._p)
+        elif len(self.fields) >= MAX_FORM_FIELDS:
+            raise InvalidInput(f"multipart upload has more than {MAX_FORM_FIELDS} fields")
+        else:
+            self._text = bytearray()
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._name == "file" and self.file is not None:
+            self.file.write(data[start:end], self._p.settings.max_body_bytes)
+        elif self._text is not None:
+            self._text += data[start:end]
+            if len(self._text) > MAX_FIELD_BYTES:
+                raise InvalidInput(f"multipart field {self._name!r} is longer than {MAX_FIELD_BYTES} bytes")
+
+    def _part_end(self) -> None:
+        if self._text is not None and self._name:
+            self.fields[self._name] = self._text.decode("utf-8", "replace")
+        self._text = None
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+async def _receive_form(request: Request, p: Platform) -> _Form:
+    """Stream the body through the multipart parser, counting bytes; the caller closes the form."""
+    _, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise InvalidInput("multipart upload without a boundary in its content-type")
+    form = _Form(p)
+    limit = p.settings.max_body_bytes
+    try:
+        parser = MultipartParser(boundary, form.callbacks())
+        received = 0
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise InvalidInput(f"request body is larger than {limit} bytes (the setting 'max_body_bytes')")
+            parser.write(chunk)
+        parser.finalize()
+    except MultipartParseError as exc:
+        form.close()
+        raise InvalidInput("multipart body is malformed") from exc
+    except BaseException:
+        form.close()
+        raise
+    if form.file is None:
+        form.close()
+        raise InvalidInput("multipart upload needs a 'file' part")
+    form.file.finish()
+    return form
+
+
+def _request(c: UploadConf, file_name: str) -> UploadRequest:
+    return UploadRequest(namespace=c.namespace, table_name=c.table_name, head=bool(c.head), partition=c.partition,
+                         delimiter=c.id_delimiter, drop=bool(c.drop), extend_sid=c.extend_sid,
+                         id_column=c.id_column, file_name=file_name)
+
+
+async def _upload_multipart(request: Request, p: Platform) -> dict[str, Any]:
+    conf = _query_conf(request)
+    if "namespace" in conf and "table_name" in conf:  # refuse before receiving the bytes
+        await call(tables.check_upload_target, p, _request(parse(UploadConf, conf), ""))
+    form = await _receive_form(request, p)
+    try:
+        for key, value in form.fields.items():
+            conf.setdefault(key, value)
+        req = _request(parse(UploadConf, conf), form.file_name)
+        assert form.file is not None  # _receive_form guarantees it
+        return await call(tables.upload, p, req, form.file.path)
+    finally:
+        form.close()
+
+
+async def _upload_server_file(request: Request, p: Platform) -> dict[str, Any]:
+    conf = await json_body(request, p.settings.max_json_bytes) or _query_conf(request)
+    c = parse(UploadConf, conf)
+    if c.use_local_data != 0:
+        raise InvalidInput("a JSON upload reads a file on the server: set use_local_data to 0, or send "
+                           "the file as multipart/form-data")
+    req = _request(c, c.file)
+    await call(tables.check_upload_target, p, req)
+    copy = await call(tables.import_server_file, p, c.file)
+    try:
+        return await call(tables.upload, p, req, copy.path)
+    finally:
+        copy.close()
+
+
 @router.post("/data/upload")
 async def upload(request: Request) -> Response:
     p = platform(request)
-    ctype = request.headers.get("content-type", "")
-    if ctype.startswith("multipart/form-data"):
-        conf = _query_conf(request)
-        form = await request.form(max_part_size=p.settings.max_body_bytes)
-        upload_file = form.get("file")
-        if upload_file is None or isinstance(upload_file, str):
-            raise InvalidInput("multipart upload needs a 'file' part")
-        for key, value in form.items():
-            if key != "file" and isinstance(value, str):
-                conf.setdefault(key, value)
-        content: bytes | Path = await upload_file.read()
-        file_name = upload_file.filename or ""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        res = await _upload_multipart(request, p)
     else:
-        conf = await json_body(request, p.settings.max_json_bytes) or _query_conf(request)
-        req0 = parse(UploadConf, conf)
-        if req0.use_local_data not in (0, False):
-            raise InvalidInput("a JSON upload reads a file on the server: set use_local_data to 0, or send "
-                               "the file as multipart/form-data")
-        content = Path(req0.file).expanduser()
-        if not content.is_file():
-            raise NotFound(f"file: {req0.file} does not exist on the server")
-        file_name = req0.file
-    c = parse(UploadConf, conf)
-    if c.head not in (0, 1):
-        raise InvalidInput(f"head: must be 0 or 1, got {c.head}")
-    req = UploadRequest(namespace=c.namespace, table_name=c.table_name, head=bool(c.head), partition=c.partition,
-                        delimiter=c.id_delimiter, drop=bool(c.drop), extend_sid=c.extend_sid,
-                        id_column=c.id_column, file_name=file_name)
-    res = await call(tables.upload, p, req, content)
+        res = await _upload_server_file(request, p)
     return ok(res, job_id=res["job_id"])
 
 
 @router.post("/data/download")
 async def download(request: Request) -> Response:
     req = await body(request, DownloadBody)
-    p = platform(request)
-    out = Path(req.output_path).expanduser()
-    if out.is_dir():
-        out = out / f"{req.namespace}_{req.table_name}.csv"
-    count = await call(p.tables.export_csv, req.namespace, req.table_name, out, delimiter=req.delimiter)
-    return ok({"output_path": str(out), "count": count, "namespace": req.namespace,
-               "table_name": req.table_name})
+    return ok(await call(tables.download, platform(request), req.namespace, req.table_name, req.output_path,
+                         req.delimiter))
 
 
 @router.post("/data/upload/history")

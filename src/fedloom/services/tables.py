@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fedloom.dsl import new_job_id
-from fedloom.errors import Conflict, InvalidInput, NotFound
+from fedloom.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fedloom.paths import confine, is_reserved_namespace, staging_dir
 from fedloom.services.platform import Platform
+from fedloom.storage import staging
 from fedloom.storage.csv_import import read_csv
+from fedloom.storage.staging import StagingFile
 from fedloom.storage.tables import check_name
 from fedloom.store import now_ms
 from fedloom.store.models import JobRow, TaskRow
@@ -30,16 +35,124 @@ class UploadRequest:
     file_name: str = ""
 
 
-def upload(p: Platform, req: UploadRequest, content: bytes | Path) -> dict[str, Any]:
-    """Parse and store the CSV now (errors name line and column; nothing is left behind on error),
-    and record it as FATE's one-component `local` upload job so clients can poll it."""
+# Pseudo-file systems are never data, whatever import_dirs says (/proc/self/environ holds the server's keys).
+_PSEUDO_FS = (Path("/proc"), Path("/sys"), Path("/dev"))
+_BAD_PATH_CHARS = frozenset("\\" + "".join(map(chr, range(32))) + "\x7f")
+
+
+def check_writable(namespace: str) -> None:
+    """Refuse namespaces the server writes itself (job outputs...): the API may not create or remove them."""
+    if is_reserved_namespace(namespace):
+        raise PermissionDenied(f"namespace: {namespace!r} is reserved for the server's own tables "
+                               "(output_data_*, fedloom_*); choose another namespace")
+
+
+def check_upload_target(p: Platform, req: UploadRequest) -> None:
+    """Everything about an upload's target that can be refused before its bytes are received."""
     check_name("namespace", req.namespace)
     check_name("table_name", req.table_name)
+    check_writable(req.namespace)
     if not 1 <= req.partition <= 1024:
         raise InvalidInput(f"partition: must be between 1 and 1024, got {req.partition}")
     if p.tables.exists(req.namespace, req.table_name) and not req.drop:
         raise Conflict(f"The data table {req.namespace}.{req.table_name} already exists. If you still "
                        "want to continue uploading, please add the parameter --drop (drop=1)")
+
+
+def new_staging_file(p: Platform) -> StagingFile:
+    return StagingFile(staging_dir(p.settings.resolved_data_dir))
+
+
+def import_server_file(p: Platform, raw: str) -> StagingFile:
+    """A staging copy of a file on the server's disk, which must lie inside the setting `import_dirs`.
+
+    The resolved real path is checked before the file is opened, so a refusal says nothing about whether
+    the file exists; the final component is opened without following a symlink, and where the OS tells
+    (Linux) the opened file's real path is checked again. Parsing then reads only the private copy."""
+    s = p.settings
+    path = _confined_import(p, raw, raw)
+    try:
+        fd = staging.open_regular(path)
+    except FileNotFoundError as exc:
+        raise NotFound(f"file: {raw!r} does not exist in the import directories") from exc
+    except OSError as exc:
+        reason = "is a symlink" if exc.errno == errno.ELOOP else "cannot be read by the server"
+        raise InvalidInput(f"file: {raw!r} {reason}") from exc
+    try:
+        real = staging.fd_path(fd)
+        if real is not None:
+            _confined_import(p, str(real), raw)
+        copy = new_staging_file(p)
+        try:
+            staging.copy_into(fd, copy, s.max_body_bytes, "max_body_bytes")
+        except BaseException:
+            copy.close()
+            raise
+        return copy
+    finally:
+        os.close(fd)
+
+
+def _confined_import(p: Platform, path: str, shown: str) -> Path:
+    s = p.settings
+    refusal = PermissionDenied(f"file: {shown!r} is outside the directories the setting 'import_dirs' allows"
+                               + ("" if s.import_dirs else " (none are configured)"))
+    try:
+        resolved = confine(path, s.import_dirs, field="file", setting="import_dirs", data_dir=s.resolved_data_dir)
+    except PermissionDenied as exc:
+        raise refusal from exc
+    if any(resolved.is_relative_to(root) for root in _PSEUDO_FS):
+        raise refusal
+    return resolved
+
+
+def download(p: Platform, namespace: str, name: str, output_path: str, delimiter: str) -> dict[str, Any]:
+    """data/download: write the table as CSV inside the setting `export_dir` (relative paths are relative
+    to it; a directory gets `<namespace>_<name>.csv`). The answer shows the caller's path, not the server's."""
+    if not p.tables.exists(namespace, name):
+        raise NotFound(f"table {namespace}.{name} does not exist")
+    target, shown = _export_target(p, namespace, name, output_path)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        with staging.replacing(target.parent, target.name) as stream:
+            count = p.tables.export_csv(namespace, name, stream, delimiter=delimiter)
+    except IsADirectoryError as exc:
+        raise InvalidInput(f"output_path: {shown!r} is a directory") from exc
+    except OSError as exc:
+        raise InvalidInput(f"output_path: {shown!r} cannot be written") from exc
+    return {"output_path": shown, "count": count, "namespace": namespace, "table_name": name}
+
+
+def _export_target(p: Platform, namespace: str, name: str, raw: str) -> tuple[Path, str]:
+    s = p.settings
+    if not raw or any(ch in raw for ch in _BAD_PATH_CHARS):
+        raise InvalidInput("output_path: empty, or contains a backslash or a control character "
+                           "(paths on the server use '/')")
+    root = staging.owner_only_dir(s.resolved_export_dir)
+    data = s.resolved_data_dir
+    candidate = Path(raw).expanduser()
+    if not candidate.is_absolute():
+        candidate = root / candidate
+    shown = raw
+    if raw.endswith("/") or candidate.is_dir():
+        file_name = f"{namespace}_{name}.csv"
+        candidate, shown = candidate / file_name, f"{raw.rstrip('/')}/{file_name}"
+    # The export dir may live in the data dir (the default); an export dir that contains the data dir
+    # must not open the data dir's own files.
+    exception = root if root != data and root.is_relative_to(data) else None
+    try:
+        target = confine(candidate, [root], field="output_path", setting="export_dir", data_dir=data,
+                         data_dir_exception=exception)
+    except PermissionDenied as exc:
+        raise PermissionDenied(f"output_path: {raw!r} is outside the directory the setting 'export_dir' "
+                               "allows") from exc
+    return target, shown
+
+
+def upload(p: Platform, req: UploadRequest, content: bytes | Path) -> dict[str, Any]:
+    """Parse and store the CSV now (errors name line and column; nothing is left behind on error),
+    and record it as FATE's one-component `local` upload job so clients can poll it."""
+    check_upload_target(p, req)
     frame = read_csv(content, head=req.head, delimiter=req.delimiter, id_column=req.id_column,
                      extend_sid=req.extend_sid)
     info = p.tables.write(req.namespace, req.table_name, frame, partitions=req.partition, overwrite=req.drop,
@@ -105,6 +218,7 @@ def table_info(p: Platform, namespace: str, name: str) -> dict[str, Any]:
 
 
 def delete_table(p: Platform, namespace: str, name: str) -> dict[str, Any]:
+    check_writable(namespace)
     if not p.tables.delete(namespace, name):
         raise NotFound(f"no find table {namespace}.{name}")
     return {"table_name": name, "namespace": namespace}
@@ -124,5 +238,6 @@ def job_tables(p: Platform, job_id: str, role: str, party_id: int) -> dict[str, 
     return out
 
 
-__all__ = ["UploadRequest", "delete_table", "job_tables", "preview", "table_info", "upload",
+__all__ = ["UploadRequest", "check_upload_target", "check_writable", "delete_table", "download",
+           "import_server_file", "job_tables", "new_staging_file", "preview", "table_info", "upload",
            "upload_history"]

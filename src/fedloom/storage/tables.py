@@ -86,7 +86,7 @@ class TableStore:
         _check_partitions(partitions)
         info = TableInfo(namespace, name, frame.count, partitions, _schema(frame, extra_schema), time.time())
         table = _with_info(frame_to_table(frame), info)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=final.parent))
         try:
             _write_parts(staging, table, partitions)
@@ -152,6 +152,20 @@ class TableStore:
     ) -> int:
         """Write the table as CSV (data/download); returns the number of rows written."""
         return write_csv(self.read(namespace, name), target, delimiter=delimiter, header=header)
+
+    def clean_leftovers(self) -> int:
+        """Remove the temporary and trash directories a crash left behind (call before serving)."""
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for ns in self.root.iterdir():
+            if not ns.is_dir() or ns.is_symlink():
+                continue
+            for entry in ns.iterdir():
+                if entry.name.startswith((".tmp-", ".trash-")) and entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                    removed += 1
+        return removed
 
     def _dir(self, namespace: str, name: str) -> Path:
         return self.root / check_name("namespace", namespace) / check_name("table_name", name)
