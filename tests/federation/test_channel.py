@@ -8,14 +8,16 @@ from pathlib import Path
 import pytest
 
 from fedloom.errors import FederationTimeout, InvalidInput
+from fedloom.federation.auth import Tags, seal
 from fedloom.federation.channel import Channel, Mailbox
 
 G, H = ("guest", 9999), ("host", 10000)
+KEY = bytes(range(32))
 
 
 def _pair(tmp_path: Path, timeout: float = 5.0) -> tuple[Channel, Channel]:
     box = Mailbox(tmp_path)
-    return Channel(box, "job_cpn_0", G, timeout), Channel(box, "job_cpn_0", H, timeout)
+    return Channel(box, "job.cpn.0", G, timeout, KEY), Channel(box, "job.cpn.0", H, timeout, KEY)
 
 
 def test_messages_arrive_in_order_once(tmp_path: Path) -> None:
@@ -27,9 +29,10 @@ def test_messages_arrive_in_order_once(tmp_path: Path) -> None:
 
 def test_a_resent_message_is_delivered_once(tmp_path: Path) -> None:
     box = Mailbox(tmp_path)
-    box.put("s", "w", G, H, 0, b"\xa1a")
-    box.put("s", "w", G, H, 0, b"\xa1a")  # a retry of the same message
-    h = Channel(box, "s", H, 0.2)
+    message = seal(KEY, Tags("s", "w", G, H, 0), b"\xa1a")
+    box.put("s", "w", G, H, 0, message)
+    box.put("s", "w", G, H, 0, message)  # a retry of the same message
+    h = Channel(box, "s", H, 0.2, KEY)
     assert h.recv("w", G) == "a"
     with pytest.raises(FederationTimeout):
         h.recv("w", G)

@@ -1,15 +1,18 @@
 """Message channels between the tasks of one component at different parties (local backend).
 
-Every message is tagged (job, component, task version, name, sequence, source, destination). The
-local backend keeps one file per message under the federation directory, written atomically
-(temp file + rename); the receiver consumes sequence k of (name, peer) exactly once, so a message
-sent twice (a retry) is still delivered once. Cluster mode replaces `deliver` with a call to the
-peer's server, which stores the message in its own mailbox the same way.
+Every message is tagged (session = job, component, task version; name, sequence, source, destination)
+and sealed with the session's key (`fedloom.federation.auth`: a MAC over the tags and the payload,
+verified before anything is decoded). The local backend keeps one file per message under the
+federation directory, written atomically (temp file + rename); the receiver consumes sequence k of
+(name, peer) exactly once, so a message sent twice (a retry) is still delivered once. Cluster mode
+replaces `Mailbox.put` with a call to the peer's server, which stores the sealed message in its own
+mailbox the same way.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -17,8 +20,16 @@ from typing import Any
 
 from fedloom.errors import FederationTimeout, InvalidInput
 from fedloom.federation import codec
+from fedloom.federation.auth import Party, Tags, seal, unseal
+from fedloom.paths import check_id
 
-Party = tuple[str, int]
+
+def session_name(job_id: str, component: str, task_version: int) -> str:
+    """The session of one component's tasks; unambiguous since ids never contain a dot."""
+    check_id("job_id", job_id)
+    check_id("component_name", component)
+    return f"{job_id}.{component}.{int(task_version)}"
+
 
 
 def _safe(part: str) -> str:
@@ -39,9 +50,11 @@ class Mailbox:
 
     def put(self, session: str, name: str, src: Party, dst: Party, seq: int, payload: bytes) -> None:
         target = self.path(session, name, src, dst, seq)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(payload)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
         os.replace(tmp, target)  # atomic: a reader never sees half a message
 
     def take(self, session: str, name: str, src: Party, dst: Party, seq: int, timeout: float) -> bytes:
@@ -63,20 +76,31 @@ class Mailbox:
             target.unlink(missing_ok=True)
             return data
 
+    def job_sessions(self, job_id: str) -> list[str]:
+        """The sessions of `job_id` that have messages here (see `session_name`)."""
+        prefix = f"{check_id('job_id', job_id)}."
+        try:
+            names = os.listdir(self.root)
+        except FileNotFoundError:
+            return []
+        return sorted(n for n in names if n.startswith(prefix))
+
     def drop_session(self, session: str) -> None:
+        """Delete every message of `session`, read or not (its tasks have ended)."""
         base = self.root / _safe(session)
-        if base.exists():
-            for p in sorted(base.rglob("*"), reverse=True):
-                p.unlink() if p.is_file() else p.rmdir()
-            base.rmdir()
+        if base.is_symlink():
+            base.unlink()
+        elif base.exists():
+            shutil.rmtree(base, ignore_errors=True)  # a late sender's temp file is not an error
 
 
 class Channel:
     """send/recv between one task and its peers; counts sequence numbers per (name, peer)."""
 
-    def __init__(self, mailbox: Mailbox, session: str, me: Party, timeout: float) -> None:
+    def __init__(self, mailbox: Mailbox, session: str, me: Party, timeout: float, key: bytes) -> None:
         self._mailbox = mailbox
         self._session = session
+        self._key = key
         self._me = me
         self._timeout = timeout
         self._sent: dict[tuple[str, Party], int] = defaultdict(int)
@@ -88,17 +112,19 @@ class Channel:
         payload = codec.dumps(obj)
         for dst in to:
             seq = self._sent[(name, dst)]
-            self._mailbox.put(self._session, name, self._me, dst, seq, payload)
+            message = seal(self._key, Tags(self._session, name, self._me, dst, seq), payload)
+            self._mailbox.put(self._session, name, self._me, dst, seq, message)
             self._sent[(name, dst)] = seq + 1
-            self.bytes_sent += len(payload)
-            self.log.append(("send", name, dst, len(payload)))
+            self.bytes_sent += len(message)
+            self.log.append(("send", name, dst, len(message)))
 
     def recv(self, name: str, frm: Party) -> Any:
         seq = self._received[(name, frm)]
-        payload = self._mailbox.take(self._session, name, frm, self._me, seq, self._timeout)
+        message = self._mailbox.take(self._session, name, frm, self._me, seq, self._timeout)
+        payload = unseal(self._key, Tags(self._session, name, frm, self._me, seq), message)
         self._received[(name, frm)] = seq + 1
-        self.log.append(("recv", name, frm, len(payload)))
+        self.log.append(("recv", name, frm, len(message)))
         return codec.loads(payload)
 
 
-__all__ = ["Channel", "Mailbox", "Party"]
+__all__ = ["Channel", "Mailbox", "Party", "session_name"]

@@ -9,6 +9,9 @@ from typing import Any
 
 from fedloom.config import Settings
 from fedloom.errors import InvalidInput, NotFound
+from fedloom.federation.auth import session_key
+from fedloom.federation.channel import Mailbox, session_name
+from fedloom.paths import federation_dir
 from fedloom.services.plans import PlanCache
 from fedloom.storage.tables import TableStore
 from fedloom.store import Stores, now_ms
@@ -24,8 +27,10 @@ class PartyService:
     """What a party does when the initiator commands it. In standalone every party is local."""
 
     def __init__(self, settings: Settings, stores: Stores, tables: TableStore, plans: PlanCache,
-                 on_task_end: Callable[[str], None]) -> None:
+                 on_task_end: Callable[[str], None], federation_secret: bytes) -> None:
         self._settings = settings
+        self._federation_secret = federation_secret
+        self._mailbox = Mailbox(federation_dir(settings.resolved_data_dir))
         self._stores = stores
         self._tables = tables
         self._plans = plans
@@ -58,7 +63,9 @@ class PartyService:
             _kill_orphan(row.run_pid)  # started by a previous server: we hold no handle to it
 
     def job_ended(self, job_id: str, party: Party, status: str) -> None:
-        """Nothing to clean up locally yet: outputs stay for tracking; federation mailboxes go."""
+        """Outputs stay for tracking; the job's federation sessions (read or not) go."""
+        for session in self._mailbox.job_sessions(job_id):
+            self._mailbox.drop_session(session)
 
     def _task_exited(self, spec: TaskSpec, exitcode: int | None) -> None:
         row = self._stores.jobs.task(*spec.key)
@@ -103,6 +110,7 @@ class PartyService:
             task_cores=int(jp.get("task_cores", 1)), database_url=self._settings.sqlalchemy_url,
             data_dir=str(self._settings.resolved_data_dir),
             federation_timeout=self._settings.federation_timeout,
+            federation_key=session_key(self._federation_secret, session_name(job_id, component, version)).hex(),
         )
 
     def _bind_data(self, job: JobRow, node: Any, party: Party, params: dict[str, Any]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-import shutil
 
+from fedloom import datadir
 from fedloom.config import Settings
-from fedloom.paths import federation_dir, tables_dir
+from fedloom.federation.auth import server_secret
+from fedloom.paths import tables_dir
 from fedloom.scheduler.reconcile import JobLimits, Scheduler
 from fedloom.services.party import Party, PartyService
 from fedloom.services.plans import PlanCache
@@ -34,21 +35,28 @@ class LocalGateway:
 
 
 class Platform:
-    """Owns the stores, the worker pool and the scheduler of one server."""
+    """Owns the data dir (an exclusive lock), the stores, the worker pool and the scheduler of one server."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         data_dir = settings.resolved_data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.stores: Stores = open_stores(settings.sqlalchemy_url)
-        self.tables = TableStore(tables_dir(data_dir))
-        self.plans = PlanCache()
-        self.party = PartyService(settings, self.stores, self.tables, self.plans, self._task_ended)
-        self.scheduler = Scheduler(
-            self.stores.jobs, LocalGateway(self.party),
-            JobLimits(settings.max_running_jobs, settings.sweep_interval),
-            self.plans.dependencies, on_end=self._job_ended,
-        )
+        # Before anything else: a second server on this data dir must not open, clean or recover it.
+        self._lock = datadir.acquire(data_dir, shown=str(settings.data_dir))
+        try:
+            datadir.clean_staging(data_dir)
+            secret = server_secret(data_dir)
+            self.stores: Stores = open_stores(settings.sqlalchemy_url)
+            self.tables = TableStore(tables_dir(data_dir))
+            self.plans = PlanCache()
+            self.party = PartyService(settings, self.stores, self.tables, self.plans, self._task_ended, secret)
+            self.scheduler = Scheduler(
+                self.stores.jobs, LocalGateway(self.party),
+                JobLimits(settings.max_running_jobs, settings.sweep_interval),
+                self.plans.dependencies, on_end=self._job_ended,
+            )
+        except BaseException:
+            self._lock.release()
+            raise
 
     def start(self) -> None:
         recovered = self.party.recover()
@@ -59,10 +67,15 @@ class Platform:
         self.scheduler.start()
 
     def close(self) -> None:
-        self.scheduler.stop()
-        self.party.pool.shutdown()
-        self.party.recover()  # tasks we just killed get their retry at the next start
-        self.stores.close()
+        if not self._lock.held:
+            return
+        try:
+            self.scheduler.stop()
+            self.party.pool.shutdown()
+            self.party.recover()  # tasks we just killed get their retry at the next start
+            self.stores.close()
+        finally:
+            self._lock.release()  # last: the next owner finds the database closed
 
     def ensure_party(self, party_id: int) -> None:
         self.stores.jobs.ensure_party_resource(party_id, self.settings.total_cores)
@@ -75,12 +88,6 @@ class Platform:
 
         if status == "success":
             save_pipeline_models(self, job.job_id)
-        session_prefix = f"{job.job_id}_"
-        root = federation_dir(self.settings.resolved_data_dir)
-        if root.exists():
-            for d in root.iterdir():
-                if d.name.startswith(session_prefix):
-                    shutil.rmtree(d, ignore_errors=True)
 
 
 __all__ = ["LocalGateway", "Platform"]

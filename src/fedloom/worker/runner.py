@@ -13,8 +13,9 @@ from pydantic import ValidationError
 
 from fedloom.components.api import mode_for
 from fedloom.components.registry import get_component
-from fedloom.errors import FedloomError
-from fedloom.federation.channel import Channel, Mailbox
+from fedloom.datadir import OWNER_ONLY_UMASK
+from fedloom.errors import AuthenticationFailed, FedloomError
+from fedloom.federation.channel import Channel, Mailbox, session_name
 from fedloom.paths import federation_dir, tables_dir, task_log_dir
 from fedloom.storage.tables import TableStore
 from fedloom.store import Stores, now_ms, open_stores
@@ -25,6 +26,7 @@ from fedloom.worker.spec import TaskSpec
 def main(spec_json: str) -> None:
     """Entry point of a task process (forked from the warm pool)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.umask(OWNER_ONLY_UMASK)  # whatever started us: the task's files are its user's only
     spec = TaskSpec.model_validate_json(spec_json)
     stores = open_stores(spec.database_url, run_migrations=False)
     log = _task_logger(spec)
@@ -49,9 +51,9 @@ def _run(spec: TaskSpec, stores: Stores, log: logging.Logger) -> tuple[str, str]
     params = component.params.model_validate(spec.params)
     data_dir = Path(spec.data_dir)
     tables = TableStore(tables_dir(data_dir))
-    session = f"{spec.job_id}_{spec.component_name}_{spec.task_version}"
-    channel = Channel(Mailbox(federation_dir(data_dir)), session, (spec.role, spec.party_id),
-                      spec.federation_timeout)
+    channel = Channel(Mailbox(federation_dir(data_dir)),
+                      session_name(spec.job_id, spec.component_name, spec.task_version),
+                      (spec.role, spec.party_id), spec.federation_timeout, _federation_key(spec))
     ctx = TaskContext(spec, params, "transform", stores, tables, channel, log)
     ctx.mode = mode_for(ctx.inputs)
     log.info("running %s (%s) as %s %s, mode %s", spec.component_name, spec.module, spec.role,
@@ -61,6 +63,16 @@ def _run(spec: TaskSpec, stores: Stores, log: logging.Logger) -> tuple[str, str]
     log.info("sent %d bytes in %d messages", channel.bytes_sent,
              sum(1 for d in channel.log if d[0] == "send"))
     return "success", ""
+
+
+def _federation_key(spec: TaskSpec) -> bytes:
+    try:
+        key = bytes.fromhex(spec.federation_key)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise AuthenticationFailed("the task was started without a valid federation key for its session")
+    return key
 
 
 def _finish(stores: Stores, spec: TaskSpec, status: str, error: str, busy: float) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class TableBinding(BaseModel):
@@ -43,6 +43,8 @@ class TaskSpec(BaseModel):
     database_url: str
     data_dir: str
     federation_timeout: float = 600.0
+    # The session's federation key (hex). Travels only over the zygote's pipe; kept out of repr and logs.
+    federation_key: str = Field("", repr=False)
 
     @property
     def task_id(self) -> str:

@@ -76,6 +76,7 @@ def _reap() -> None:
 
 
 def main() -> None:
+    os.umask(0o077)  # tasks forked from here create owner-only files (fedloom.datadir)
     _preload()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
