@@ -26,8 +26,14 @@ def _channels(root: Path, session: str = SESSION) -> tuple[Mailbox, Channel, Cha
     return box, Channel(box, session, H, 1.0, key), Channel(box, session, G, 1.0, key)
 
 
-def _slot(box: Mailbox, name: str, seq: int, src: tuple[str, int] = H, dst: tuple[str, int] = G,
-          session: str = SESSION) -> Path:
+def _slot(
+    box: Mailbox,
+    name: str,
+    seq: int,
+    src: tuple[str, int] = H,
+    dst: tuple[str, int] = G,
+    session: str = SESSION,
+) -> Path:
     return box.path(session, name, src, dst, seq)
 
 
@@ -122,8 +128,11 @@ def test_a_message_of_another_session_fails(tmp_path: Path) -> None:
         Channel(box, SESSION, G, 1.0, KEY).recv("gradient", H)
     # Even with the other session's key the slot's tags do not match.
     with pytest.raises(AuthenticationFailed):
-        unseal(session_key(SECRET, other), Tags(SESSION, "gradient", H, G, 0),
-               seal(session_key(SECRET, other), Tags(other, "gradient", H, G, 0), b"\xc0"))
+        unseal(
+            session_key(SECRET, other),
+            Tags(SESSION, "gradient", H, G, 0),
+            seal(session_key(SECRET, other), Tags(other, "gradient", H, G, 0), b"\xc0"),
+        )
 
 
 def test_tags_are_unambiguous() -> None:
@@ -135,8 +144,11 @@ def test_tags_are_unambiguous() -> None:
 
 
 def test_session_keys_differ_per_session_and_secret() -> None:
-    keys = {session_key(SECRET, SESSION), session_key(SECRET, session_name("202601010000000000", "hetero_lr_0", 1)),
-            session_key(b"t" * 32, SESSION)}
+    keys = {
+        session_key(SECRET, SESSION),
+        session_key(SECRET, session_name("202601010000000000", "hetero_lr_0", 1)),
+        session_key(b"t" * 32, SESSION),
+    }
     assert len(keys) == 3 and all(len(k) == 32 for k in keys)
 
 

@@ -62,8 +62,16 @@ class Tags:
     seq: int
 
     def encode(self) -> bytes:
-        fields = (_VERSION_TAG, self.session, self.name, self.src[0], str(self.src[1]), self.dst[0],
-                  str(self.dst[1]), str(self.seq))
+        fields = (
+            _VERSION_TAG,
+            self.session,
+            self.name,
+            self.src[0],
+            str(self.src[1]),
+            self.dst[0],
+            str(self.dst[1]),
+            str(self.seq),
+        )
         out = bytearray()
         for text in fields:
             raw = text.encode()
@@ -135,5 +143,14 @@ def server_secret(data_dir: Path) -> bytes:
     return secret
 
 
-__all__ = ["HEADER_SIZE", "MAGIC", "SECRET_FILE", "Tags", "mac", "seal", "server_secret", "session_key",
-           "unseal"]
+__all__ = [
+    "HEADER_SIZE",
+    "MAGIC",
+    "SECRET_FILE",
+    "Tags",
+    "mac",
+    "seal",
+    "server_secret",
+    "session_key",
+    "unseal",
+]
