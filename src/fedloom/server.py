@@ -16,6 +16,7 @@ from typing import Any
 import uvicorn
 
 from fedloom.api.app import create_app
+from fedloom.api.guard import check_exposure
 from fedloom.config import Settings
 from fedloom.services.platform import Platform
 
@@ -46,6 +47,7 @@ def _uvicorn(platform: Platform) -> _Server:
 
 def serve(settings: Settings) -> None:
     """Run in the foreground until SIGINT/SIGTERM; tasks still running are stopped and recovered later."""
+    check_exposure(settings)  # before anything is opened or locked
     platform = Platform(settings)
     platform.start()
     server = _uvicorn(platform)
@@ -93,6 +95,7 @@ class EmbeddedServer:
     """A server in a background thread of this process (port 0 = pick a free one)."""
 
     def __init__(self, settings: Settings) -> None:
+        check_exposure(settings)
         if settings.port == 0:
             settings = settings.model_copy(update={"port": _free_port(settings.host)})
         self.settings = settings

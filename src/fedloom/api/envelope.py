@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import sys
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -14,7 +16,9 @@ from fedloom.errors import FedloomError, InvalidInput
 M = TypeVar("M", bound=BaseModel)
 
 
-def ok(data: Any = None, *, retmsg: str = "success", job_id: str | None = None, meta: Any = None) -> JSONResponse:
+def ok(
+    data: Any = None, *, retmsg: str = "success", job_id: str | None = None, meta: Any = None
+) -> JSONResponse:
     body: dict[str, Any] = {"retcode": 0, "retmsg": retmsg}
     if data is not None:
         body["data"] = data
@@ -41,34 +45,88 @@ def download_error(exc: FedloomError, status: int = 404) -> Response:
 def file_or_ok(data: Any, filename: str | None) -> Response:
     """FATE's file routes: with a `filename` the JSON is the file itself, without it the envelope."""
     if filename:
-        return Response(json.dumps(data, indent=4), media_type="application/json",
-                        headers={"Content-Disposition": f"attachment; filename={filename}"})
+        return Response(
+            json.dumps(data, indent=4),
+            media_type="application/json",
+            headers={"Content-Disposition": f"attachment; filename={filename}"},
+        )
     return ok(data)
 
 
 def json_arg(value: Any, field: str) -> Any:
     """A field that clients send either as JSON or as a JSON string (FATE's train_dsl, predict_dsl)."""
     if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{field}: not valid JSON ({exc})") from exc
+        return load_json(value, field)
     return value
 
 
+MAX_JSON_DEPTH = 100
+
+
 async def json_body(request: Request, limit: int) -> dict[str, Any]:
+    """The request's JSON object ({} when empty). The guard already counted the bytes as they came."""
     raw = await request.body()
     if len(raw) > limit:
-        raise InvalidInput(f"request body is {len(raw)} bytes; the limit for JSON bodies is {limit}")
+        raise InvalidInput(f"request body exceeds the limit of {limit} bytes (setting max_json_bytes)")
     if not raw.strip():
         return {}
-    try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"request body is not valid JSON ({exc})") from exc
+    body = load_json(raw, "request body")
     if not isinstance(body, dict):
         raise InvalidInput("request body must be a JSON object")
     return body
+
+
+def load_json(raw: str | bytes, what: str) -> Any:
+    """Parse untrusted JSON: every failure (syntax, depth, huge numbers, NaN) is an InvalidInput naming `what`."""
+    try:
+        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"{what} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{what} is not valid UTF-8 JSON") from exc
+    except RecursionError as exc:
+        raise InvalidInput(f"{what} is nested too deeply (at most {MAX_JSON_DEPTH} levels)") from exc
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInput(f"{what} holds a number out of range ({_number_reason(exc)})") from exc
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise InvalidInput(f"{what} is nested too deeply (at most {MAX_JSON_DEPTH} levels)")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(
+            f"{text[:20]}... overflows a float" if len(text) > 20 else f"{text} overflows a float"
+        )
+    return value
+
+
+def _number_reason(exc: Exception) -> str:
+    text = str(exc)
+    if "integer string conversion" in text:
+        return f"an integer has more than {sys.get_int_max_str_digits()} digits"
+    return text if "JSON number" in text or "overflows" in text else type(exc).__name__
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth, iteratively (a recursive walk is what deep input attacks)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in item)
+    return deepest
 
 
 def parse(model: type[M], body: dict[str, Any]) -> M:
@@ -82,4 +140,4 @@ def parse(model: type[M], body: dict[str, Any]) -> M:
         raise InvalidInput(f"field {where!r}: {err['msg']}") from exc
 
 
-__all__ = ["download_error", "error", "file_or_ok", "json_arg", "json_body", "ok", "parse"]
+__all__ = ["download_error", "error", "file_or_ok", "json_arg", "json_body", "load_json", "ok", "parse"]
