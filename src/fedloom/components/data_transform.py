@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import ConfigDict, Field
 
 from fedloom.components.api import ComponentSpec, Context, ModelArtifact, Params
 from fedloom.errors import InvalidInput
@@ -13,7 +14,12 @@ from fedloom.storage.frame import Frame
 MODEL_NAME = "DataTransform"
 
 
+MAX_FILL_VALUES = 100_000  # one per column at most; no table has more columns than this
+
+
 class DataTransformParams(Params):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     input_format: Literal["dense"] = "dense"
     delimitor: str = ","
     data_type: Literal["float64", "float32", "int", "int64", "float", "double"] = "float64"
@@ -23,8 +29,8 @@ class DataTransformParams(Params):
     output_format: Literal["dense"] = "dense"
     missing_fill: bool = False
     missing_fill_method: Literal["designated", "mean", "median", "min", "max"] | None = None
-    missing_impute: list[Any] | None = None
-    default_value: float | list[float] = 0.0
+    missing_impute: list[Any] | None = Field(default=None, max_length=MAX_FILL_VALUES)
+    default_value: float | Annotated[list[float], Field(max_length=MAX_FILL_VALUES)] = 0.0
     outlier_replace: bool = False
     with_match_id: bool = False
     match_id_name: str | None = None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import ConfigDict, Field
 
 from fedloom.components.api import ComponentSpec, Context, Params
 from fedloom.errors import InvalidInput
@@ -18,10 +19,16 @@ DEFAULT_SOURCE = "model"
 SPLIT_ORDER = ("train", "validate", "test")
 
 
+MAX_METRICS = 32
+MAX_LABEL_CHARS = 256
+
+
 class EvaluationParams(Params):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     eval_type: Literal["binary", "multi", "regression", "clustering"] = "binary"
-    pos_label: int | float | str = 1
-    metrics: list[str] | None = None
+    pos_label: int | float | Annotated[str, Field(max_length=MAX_LABEL_CHARS)] = 1
+    metrics: list[str] | None = Field(default=None, max_length=MAX_METRICS)
     unfold_multi_result: bool = False
     run_clustering_arbiter_metric: bool = False
 

@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import ConfigDict, Field
 
 from fedloom.components.api import ComponentSpec, Context, Params, peers
 from fedloom.errors import InvalidInput
 from fedloom.ml.psi import PsiGuest, PsiHost, new_salt
 from fedloom.storage.frame import Frame
 
+MAX_RANDOM_BIT = 1024  # FATE's default is 128
+
 
 class IntersectParams(Params):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     # FATE's method names are accepted; every method is served by ECDH PSI, which gives each side
     # no more than FATE's RSA/DH protocols do (ids outside the intersection stay hidden).
     intersect_method: Literal["rsa", "dh", "ecdh", "raw"] = "ecdh"
@@ -35,7 +40,7 @@ class IntersectParams(Params):
     info_owner: str = "guest"
     with_encode: bool = False
     encode_params: dict[str, Any] | None = None
-    random_bit: int | None = None
+    random_bit: int | None = Field(default=None, ge=1, le=MAX_RANDOM_BIT)
 
 
 def run(ctx: Context) -> None:

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from fedloom.components.api import ComponentSpec, Context, Params
+from fedloom.errors import InvalidInput
+from fedloom.paths import check_id
+
+_ID_KINDS = {
+    "name": "table_name",
+    "namespace": "namespace",
+    "job_id": "job_id",
+    "component_name": "component_name",
+    "data": "component_name",
+}
 
 
 class TableRef(BaseModel):
@@ -14,6 +24,18 @@ class TableRef(BaseModel):
     job_id: str | None = None
     component_name: str | None = None
     data: str = "data"
+
+    @field_validator("name", "namespace", "job_id", "component_name", "data")
+    @classmethod
+    def _id_format(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # These become path parts at the party: their format is checked before anything else.
+        if value is None or value == "":
+            return value
+        field = str(info.field_name)
+        try:
+            return check_id(field, value, _ID_KINDS[field])
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
 
 
 class ReaderParams(Params):

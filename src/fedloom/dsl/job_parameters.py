@@ -11,6 +11,16 @@ from fedloom.dsl.conf import Party, RoleTable, ScopedSection
 
 JobType = Literal["train", "predict"]
 DEFAULT_TIMEOUT = 259200  # 3 days, FATE's job_default_config.job_timeout
+# Upper bounds: a job asks for no more than a server can give; each error names its field.
+MAX_TASK_CORES = 1024
+MAX_TASK_PARALLELISM = 128
+MAX_COMPUTING_PARTITIONS = 4096
+MAX_TIMEOUT = 30 * 24 * 3600  # 30 days
+MAX_AUTO_RETRIES = 10
+MAX_AUTO_RETRY_DELAY = 3600
+MAX_ENGINE_CORES = 1024  # cores/processors/executors in eggroll_run, spark_run
+MAX_ENGINE_NUMBER = 2**31 - 1  # any other number in the *_run engine options
+_CORE_WORDS = ("core", "processor", "executor", "instance", "parallelism")
 # Keys older FATE versions read; FATE 1.11 accepts them with a warning and ignores them.
 DEPRECATED_KEYS = (
     "work_mode",
@@ -28,15 +38,17 @@ DEPRECATED_KEYS = (
 class JobParameters(BaseModel):
     """One party's job parameters. None means "the server's default" (from Settings)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     job_type: JobType = "train"
-    task_cores: int | None = Field(default=None, ge=1)
-    task_parallelism: int | None = Field(default=None, ge=1)
-    computing_partitions: int | None = Field(default=None, ge=1)
-    timeout: int = Field(default=DEFAULT_TIMEOUT, ge=1)
-    auto_retries: int = Field(default=0, ge=0)
-    auto_retry_delay: int = Field(default=1, ge=0)
+    task_cores: int | None = Field(default=None, ge=1, le=MAX_TASK_CORES)
+    # FATE's meaning and default (1): tasks of this job running at once at this party.
+    task_parallelism: int | None = Field(default=None, ge=1, le=MAX_TASK_PARALLELISM)
+    computing_partitions: int | None = Field(default=None, ge=1, le=MAX_COMPUTING_PARTITIONS)
+    timeout: int = Field(default=DEFAULT_TIMEOUT, ge=1, le=MAX_TIMEOUT)
+    auto_retries: int = Field(default=0, ge=0, le=MAX_AUTO_RETRIES)
+    # Stored for FATE compatibility; FATE 1.11 does not use it either (retries start at once).
+    auto_retry_delay: int = Field(default=1, ge=0, le=MAX_AUTO_RETRY_DELAY)
     model_id: str | None = None
     model_version: str | None = None
     eggroll_run: dict[str, Any] = Field(default_factory=dict)
@@ -56,13 +68,34 @@ class JobParameters(BaseModel):
     assistant_role: str | None = None
     map_table_name: str | None = None
     map_namespace: str | None = None
-    dsl_version: int | None = None
+    dsl_version: int | None = Field(default=None, ge=1, le=2)
+
+    @field_validator("eggroll_run", "spark_run", "rabbitmq_run", "pulsar_run")
+    @classmethod
+    def _engine_numbers(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _check_engine_numbers(value, "")
+        return value
 
     @field_validator("model_id", "model_version", mode="before")
     @classmethod
     def _ids_as_text(cls, value: Any) -> Any:
         # Job ids are digit strings; clients sometimes send model_version as a JSON number.
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _check_engine_numbers(value: Any, where: str) -> None:
+    """Numbers in engine options are finite and bounded; core counts by MAX_ENGINE_CORES."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        path = f"{where}.{key}" if where else str(key)
+        if isinstance(item, (dict, list)):
+            _check_engine_numbers(item, path)
+        elif isinstance(item, (int, float)) and not isinstance(item, bool):
+            cores = any(word in str(key).lower() for word in _CORE_WORDS)
+            bound = MAX_ENGINE_CORES if cores else MAX_ENGINE_NUMBER
+            if not -bound <= item <= bound:  # NaN fails this too
+                shown = item if isinstance(item, float) or item.bit_length() <= 64 else "a huge number"
+                raise ValueError(f"{path} must be a finite number of magnitude at most {bound}, got {shown}")
 
 
 def build_job_parameters(

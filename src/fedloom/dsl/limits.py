@@ -22,8 +22,10 @@ def check_component_count(dsl: Any, max_components: int | None) -> None:
     components = dsl.get("components")
     count = len(components) if isinstance(components, dict) else 0
     if count > max_components:
-        fail(f"dsl: {count} components, more than max_job_components ({max_components}) allows; "
-             "split the job or raise the setting")
+        fail(
+            f"dsl: {count} components, more than max_job_components ({max_components}) allows; "
+            "split the job or raise the setting"
+        )
 
 
 def check_party_count(raw_roles: dict[str, Any]) -> None:
@@ -48,5 +50,11 @@ def check_nesting(value: Any, where: str) -> None:
         stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
-__all__ = ["DEFAULT_MAX_COMPONENTS", "MAX_NESTING", "MAX_PARTIES", "check_component_count", "check_nesting",
-           "check_party_count"]
+__all__ = [
+    "DEFAULT_MAX_COMPONENTS",
+    "MAX_NESTING",
+    "MAX_PARTIES",
+    "check_component_count",
+    "check_nesting",
+    "check_party_count",
+]
