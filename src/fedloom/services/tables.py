@@ -14,6 +14,7 @@ from fedloom.paths import confine, is_reserved_namespace, staging_dir
 from fedloom.services.platform import Platform
 from fedloom.storage import staging
 from fedloom.storage.csv_import import read_csv
+from fedloom.storage.frame import json_safe
 from fedloom.storage.staging import StagingFile
 from fedloom.storage.tables import check_name
 from fedloom.store import now_ms
@@ -203,7 +204,7 @@ def upload_history(p: Platform, job_id: str | None, limit: int) -> list[dict[str
         info = summary.get("upload_info", {})
         schema = {}
         if p.tables.exists(info.get("namespace", "-"), info.get("table_name", "-")):
-            schema = p.tables.info(info["namespace"], info["table_name"]).schema
+            schema = json_safe(p.tables.info(info["namespace"], info["table_name"]).schema)
         out.append({row.job_id: {"upload_info": info, "notes": row.description, "schema": schema}})
     return out
 
@@ -213,7 +214,7 @@ def table_info(p: Platform, namespace: str, name: str) -> dict[str, Any]:
         return {"table_name": name, "namespace": namespace, "exist": 0}
     info = p.tables.info(namespace, name)
     return {"table_name": name, "namespace": namespace, "exist": 1, "count": info.count,
-            "partition": info.partitions, "schema": info.schema, "enable": True, "origin": "upload",
+            "partition": info.partitions, "schema": json_safe(info.schema), "enable": True, "origin": "upload",
             "extend_sid": False, "address": {"path": f"tables/{namespace}/{name}"}}
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from fedloom.errors import NoData, NotFound
 from fedloom.services.platform import Platform
-from fedloom.storage.frame import Frame
+from fedloom.storage.frame import Frame, json_safe
 
 
 def metric_all(p: Platform, job_id: str, component: str, role: str, party_id: int) -> dict[str, Any]:
@@ -23,7 +23,8 @@ def metric_all(p: Platform, job_id: str, component: str, role: str, party_id: in
     for names in out.values():
         for name, entry in names.items():
             entry["meta"].setdefault("name", name)
-    return out
+    safe: dict[str, Any] = json_safe(out)  # a NaN loss must not break the JSON answer
+    return safe
 
 
 def metric_names(p: Platform, job_id: str, component: str, role: str, party_id: int) -> dict[str, list[str]]:
@@ -55,8 +56,8 @@ def output_model(p: Platform, job_id: str, component: str, role: str, party_id: 
     if not rows:
         return {}, {}
     row = rows[0]
-    return dict(row.param), {"meta_data": dict(row.meta), "module_name": row.module,
-                             "component_name": component}
+    return json_safe(dict(row.param)), {"meta_data": json_safe(dict(row.meta)), "module_name": row.module,
+                                        "component_name": component}
 
 
 def _frames(p: Platform, job_id: str, component: str, role: str, party_id: int) -> list[tuple[str, Frame]]:
@@ -118,7 +119,8 @@ def output_tables(p: Platform, job_id: str, component: str, role: str, party_id:
 
 
 def summary(p: Platform, job_id: str, component: str, role: str, party_id: int) -> dict[str, Any]:
-    return p.stores.tracking.summary(job_id, component, role, party_id) or {}
+    found: dict[str, Any] = json_safe(p.stores.tracking.summary(job_id, component, role, party_id) or {})
+    return found
 
 
 def component_list(p: Platform, job_id: str) -> list[str]:

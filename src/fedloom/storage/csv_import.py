@@ -22,6 +22,13 @@ from fedloom.storage.frame import Frame, ObjArray
 # Cells that mean "missing" (NaN) in a numeric column. Ids are never null: an id of "NA" stays "NA".
 NULL_TOKENS = ("", "NA", "N/A", "NaN", "nan", "null", "NULL", "None")
 EXTEND_SID_NAME = "extend_sid"
+# Bounds that keep a hostile file from costing more than its size: an id or column name longer than
+# MAX_NAME_CHARS, a physical line longer than MAX_LINE_BYTES or more than MAX_COLUMNS columns is refused.
+MAX_NAME_CHARS = 1024
+MAX_LINE_BYTES = 16 * 1024 * 1024
+MAX_COLUMNS = 100_000
+_SHOWN = 40  # characters of a cell quoted in an error message
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 # What Arrow's float parser accepts (checked against pyarrow 26): used only to locate a bad cell
 # after Arrow has refused the file, so the message can name its line and column.
@@ -42,7 +49,9 @@ def read_csv(
     """Parse CSV bytes or a file: ids as strings, every other column a float64 feature.
 
     Refuses (InvalidInput, naming line and column) empty files, files without data rows, ragged
-    rows, non-numeric values, duplicate or empty ids and duplicate or empty column names.
+    rows, non-numeric or infinite values (NaN and the NULL_TOKENS mean missing), duplicate, empty or
+    overlong ids, duplicate, empty or overlong column names, text that is not UTF-8 (UTF-16 included),
+    lines ended by a bare CR, and lines or fields beyond the bounds above.
     """
     _check_options(delimiter, head, id_column, extend_sid)
     if isinstance(source, Path) and not source.is_file():
@@ -55,11 +64,13 @@ def read_csv(
     if id_index is None:
         ids = np.arange(table.num_rows).astype(str).astype(object)
     else:
-        ids = _checked_ids(source, delimiter, head, table.column(id_index))
+        ids = _checked_ids(source, delimiter, head, table.column(id_index), names[id_index])
     feature_index = [j for j in range(len(names)) if j != id_index]
+    features = float_matrix([table.column(j) for j in feature_index], table.num_rows)
+    _check_finite(source, delimiter, head, features, [names[j] for j in feature_index])
     return Frame(
         ids=ids,
-        features=float_matrix([table.column(j) for j in feature_index], table.num_rows),
+        features=features,
         feature_names=[names[j] for j in feature_index],
         id_name=EXTEND_SID_NAME if id_index is None else names[id_index],
     )
@@ -117,10 +128,15 @@ def _column_names(source: Source, delimiter: str, head: bool) -> list[str]:
 
 
 def _check_header(names: list[str]) -> None:
+    if len(names) > MAX_COLUMNS:
+        raise InvalidInput(f"header: {len(names)} columns, at most {MAX_COLUMNS} are allowed")
     first_at: dict[str, int] = {}
     for col, name in enumerate(names, start=1):
         if not name:
             raise InvalidInput(f"header: column {col} has an empty name")
+        if len(name) > MAX_NAME_CHARS:
+            raise InvalidInput(f"header: column {col} has a name of {len(name)} characters, "
+                               f"at most {MAX_NAME_CHARS} are allowed")
         if name in first_at:
             raise InvalidInput(f"header: duplicate column name {name!r} (columns {first_at[name]} and {col})")
         first_at[name] = col
@@ -130,7 +146,7 @@ def _id_index(names: list[str], id_column: str | None) -> int:
     if id_column is None:
         return 0
     if id_column not in names:
-        raise InvalidInput(f"id column {id_column!r} is not in the header {names}")
+        raise InvalidInput(f"id column {_shown(id_column)} is not in the header {_shown(str(names))}")
     return names.index(id_column)
 
 
@@ -153,17 +169,45 @@ def _parse(source: Source, delimiter: str, head: bool, names: list[str], id_inde
         raise _diagnose(source, delimiter, head, names, id_index, str(exc)) from exc
 
 
-def _checked_ids(source: Source, delimiter: str, head: bool, column: Any) -> ObjArray:
+def _checked_ids(source: Source, delimiter: str, head: bool, column: Any, name: str) -> ObjArray:
     ids: ObjArray = column.to_numpy(zero_copy_only=False).astype(object, copy=False)
     empty = np.flatnonzero(pc.equal(column, "").to_numpy(zero_copy_only=False))
     if empty.size:
         line = _line_numbers(source, delimiter, head, [int(empty[0])])[0]
         raise InvalidInput(f"line {line}: empty id")
+    lengths = pc.utf8_length(column).to_numpy(zero_copy_only=False)
+    if lengths.size and int(lengths.max()) > MAX_NAME_CHARS:
+        row = int(np.argmax(lengths > MAX_NAME_CHARS))
+        line = _line_numbers(source, delimiter, head, [row])[0]
+        raise InvalidInput(f"line {line}, column {_name(name)}: an id of {int(lengths[row])} characters, "
+                           f"at most {MAX_NAME_CHARS} are allowed")
     if len(pc.unique(column)) < len(ids):
         first, again = _first_duplicate(ids)
         lines = _line_numbers(source, delimiter, head, [first, again])
-        raise InvalidInput(f"duplicate id {ids[first]!r} (lines {lines[0]} and {lines[1]})")
+        raise InvalidInput(f"duplicate id {_shown(ids[first])} (lines {lines[0]} and {lines[1]})")
     return ids
+
+
+def _check_finite(source: Source, delimiter: str, head: bool, features: Any, names: list[str]) -> None:
+    """Infinite values (`inf`, or a number too large for float64) are refused: no model can use them."""
+    bad = np.isinf(features)
+    if not bad.any():
+        return
+    row, col = (int(v) for v in np.argwhere(bad)[0])
+    line = _line_numbers(source, delimiter, head, [row])[0]
+    raise InvalidInput(f"line {line}, column {_name(names[col])}: the value is infinite (or too large for a "
+                       "64-bit float); use a finite number, or leave the cell empty for a missing value")
+
+
+def _name(name: str) -> str:
+    """A column name as shown in a message: bare, cut to a few dozen characters."""
+    return name if len(name) <= _SHOWN else f"{name[:_SHOWN]}..."
+
+
+def _shown(value: object) -> str:
+    """A cell or name as quoted in a message: repr, cut to a few dozen characters."""
+    text = str(value)
+    return repr(text) if len(text) <= _SHOWN else f"{text[:_SHOWN]!r}... ({len(text)} characters)"
 
 
 def _first_duplicate(ids: ObjArray) -> tuple[int, int]:
@@ -202,8 +246,8 @@ def _diagnose(
         for j in numeric:
             value = fields[j]
             if value not in NULL_TOKENS and not _NUMBER.fullmatch(value):
-                return InvalidInput(f"line {line}, column {names[j]}: {value!r} is not a number")
-    return InvalidInput(f"cannot parse the CSV: {arrow_message}")
+                return InvalidInput(f"line {line}, column {_name(names[j])}: {_shown(value)} is not a number")
+    return InvalidInput(f"cannot parse the CSV: {arrow_message[:200]}")
 
 
 def _data_records(source: Source, delimiter: str, head: bool) -> Iterator[tuple[int, list[str]]]:
@@ -215,19 +259,55 @@ def _data_records(source: Source, delimiter: str, head: bool) -> Iterator[tuple[
 
 def _records(source: Source, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """(physical line number where each record ends, its fields); blank lines give []."""
-    reader = csv.reader(_text_lines(source), delimiter=delimiter, strict=False)
-    for fields in reader:
+    lines = _TextLines(source)
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise lines.error(str(exc), delimiter) from exc
         yield reader.line_num, fields
 
 
-def _text_lines(source: Source) -> Iterator[str]:
-    # Decoding line by line (not through TextIOWrapper) lets a bad byte be reported with its line.
-    with source.open("rb") if isinstance(source, Path) else io.BytesIO(source) as raw:
-        for number, chunk in enumerate(raw, start=1):
-            try:
-                yield chunk.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                raise InvalidInput(f"line {number} is not valid UTF-8 (byte {exc.start + 1})") from exc
+class _TextLines:
+    """The source as decoded physical lines, remembering where it is so that errors can say so.
+
+    Decoding line by line (not through TextIOWrapper) lets a bad byte be reported with its line."""
+
+    def __init__(self, source: Source) -> None:
+        self._source = source
+        self.number = 0
+        self.text = ""
+
+    def __iter__(self) -> Iterator[str]:
+        with self._source.open("rb") if isinstance(self._source, Path) else io.BytesIO(self._source) as raw:
+            while chunk := raw.readline(MAX_LINE_BYTES + 1):
+                self.number += 1
+                if len(chunk) > MAX_LINE_BYTES:
+                    raise InvalidInput(f"line {self.number} is longer than {MAX_LINE_BYTES} bytes")
+                if self.number == 1 and chunk.startswith(_UTF16_BOMS):
+                    raise InvalidInput("line 1: the file is UTF-16 (it starts with a UTF-16 byte-order mark); "
+                                       "save it as UTF-8")
+                try:
+                    self.text = chunk.decode("utf-8-sig" if self.number == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    raise InvalidInput(f"line {self.number} is not valid UTF-8 (byte {exc.start + 1})") from exc
+                yield self.text
+
+    def error(self, message: str, delimiter: str) -> InvalidInput:
+        """The csv module's refusal, with the line and column it happened at."""
+        if "new-line character" in message:
+            column = self.text.find("\r") + 1
+            return InvalidInput(f"line {self.number}, column {column}: a carriage return (CR) without a line "
+                                "feed; save the file with LF or CRLF line endings")
+        if "field larger than field limit" in message:
+            sizes = [len(f) for f in self.text.split(delimiter)]
+            column = 1 + max(range(len(sizes)), key=sizes.__getitem__)
+            return InvalidInput(f"line {self.number}, column {column}: a field of more than "
+                                f"{csv.field_size_limit()} characters")
+        return InvalidInput(f"line {self.number}: {message}")
 
 
 def _write_stream(table: Any, stream: BinaryIO, delimiter: str, header: bool) -> None:

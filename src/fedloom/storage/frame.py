@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,10 +80,31 @@ class Frame:
 
 
 def _plain(col: npt.NDArray[Any]) -> list[Any]:
+    """JSON-ready values: NaN is None, an infinity the string "inf"/"-inf" (JSON has neither)."""
     if col.dtype.kind == "f":
-        return [None if v != v else (int(v) if float(v).is_integer() and abs(v) < 2**53 else float(v))
-                for v in col.tolist()]
+        return [_number(v) for v in col.tolist()]
+    if col.dtype.kind == "O":
+        return [json_safe(v) for v in col.tolist()]
     return list(col.tolist())
 
 
-__all__ = ["FloatArray", "Frame", "ObjArray"]
+def _number(v: float) -> float | int | str | None:
+    if v != v:
+        return None
+    if v in (math.inf, -math.inf):
+        return "inf" if v > 0 else "-inf"
+    return int(v) if v.is_integer() and abs(v) < 2**53 else v
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with every non-finite float inside it replaced as in `rows()`, so strict JSON can encode it."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else _number(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+__all__ = ["FloatArray", "Frame", "ObjArray", "json_safe"]
