@@ -21,8 +21,25 @@ from fedloom.paths import (
     task_log_dir,
 )
 
-HOSTILE = ["..", ".", "../x", "a/b", "a\\b", "/etc", "%2e%2e", "..%2F..", "a\x00b", "", " ", "x" * 300,
-           "ｊｏｂ", "j\u2215b", "C:\\", ".hidden", "a\nb"]
+HOSTILE = [
+    "..",
+    ".",
+    "../x",
+    "a/b",
+    "a\\b",
+    "/etc",
+    "%2e%2e",
+    "..%2F..",
+    "a\x00b",
+    "",
+    " ",
+    "x" * 300,
+    "ｊｏｂ",
+    "j\u2215b",
+    "C:\\",
+    ".hidden",
+    "a\nb",
+]
 
 
 @pytest.mark.parametrize("field", ["job_id", "component_name", "namespace", "table_name", "model_version"])
@@ -33,11 +50,18 @@ def test_hostile_ids_are_refused_naming_the_field(field: str, value: str) -> Non
     assert caught.value.message.startswith(f"{field}:")
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("job_id", "202611300533390349210"), ("component_name", "hetero_lr_0"), ("role", "arbiter"),
-    ("namespace", "experiment"), ("table_name", "breast_hetero.guest"),
-    ("model_id", "arbiter-10000#guest-9999#host-10000#model"), ("model_version", "202611300533390349210"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("job_id", "202611300533390349210"),
+        ("component_name", "hetero_lr_0"),
+        ("role", "arbiter"),
+        ("namespace", "experiment"),
+        ("table_name", "breast_hetero.guest"),
+        ("model_id", "arbiter-10000#guest-9999#host-10000#model"),
+        ("model_version", "202611300533390349210"),
+    ],
+)
 def test_real_ids_pass(field: str, value: str) -> None:
     assert check_id(field, value) == value
 
@@ -71,10 +95,18 @@ def test_party_id_bounds() -> None:
     assert check_party_id("party_id", MAX_PARTY_ID) == MAX_PARTY_ID
 
 
-@pytest.mark.parametrize(("namespace", "reserved"), [
-    ("output_data_202611_hetero_lr_0_0", True), ("fedloom_internal", True), ("output_data_", True),
-    ("experiment", False), ("output_dat", False), ("my_output_data_x", False), ("Fedloom_x", False),
-])
+@pytest.mark.parametrize(
+    ("namespace", "reserved"),
+    [
+        ("output_data_202611_hetero_lr_0_0", True),
+        ("fedloom_internal", True),
+        ("output_data_", True),
+        ("experiment", False),
+        ("output_dat", False),
+        ("my_output_data_x", False),
+        ("Fedloom_x", False),
+    ],
+)
 def test_reserved_namespaces(namespace: str, reserved: bool) -> None:
     assert is_reserved_namespace(namespace) is reserved
 
@@ -117,7 +149,9 @@ def layout(tmp_path: Path) -> dict[str, Path]:
 
 
 def _confine(raw: str, roots: list[Path], data: Path, exception: Path | None = None) -> Path:
-    return confine(raw, roots, field="file", setting="import_dirs", data_dir=data, data_dir_exception=exception)
+    return confine(
+        raw, roots, field="file", setting="import_dirs", data_dir=data, data_dir_exception=exception
+    )
 
 
 def test_confine_accepts_files_inside_and_symlinks_that_stay_inside(layout: dict[str, Path]) -> None:
@@ -127,10 +161,21 @@ def test_confine_accepts_files_inside_and_symlinks_that_stay_inside(layout: dict
     assert _confine(str(imports / "missing.csv"), [imports], data) == (imports / "missing.csv").resolve()
 
 
-@pytest.mark.parametrize("raw", [
-    "{imports}/link_out", "{imports}/link_db", "{imports}/../elsewhere/secret", "{imports}", "{imports}/",
-    "{data}/fedloom.db", "{data}/fedloom.db-wal", "/etc/shadow", "/proc/self/environ", "{imports}/./../data",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "{imports}/link_out",
+        "{imports}/link_db",
+        "{imports}/../elsewhere/secret",
+        "{imports}",
+        "{imports}/",
+        "{data}/fedloom.db",
+        "{data}/fedloom.db-wal",
+        "/etc/shadow",
+        "/proc/self/environ",
+        "{imports}/./../data",
+    ],
+)
 def test_confine_refuses_everything_else_naming_the_setting(layout: dict[str, Path], raw: str) -> None:
     text = raw.format(**layout)
     with pytest.raises(PermissionDenied) as caught:
@@ -168,10 +213,18 @@ def test_the_export_exception_opens_only_the_export_dir(layout: dict[str, Path])
 
 
 @settings(max_examples=200, deadline=None, database=None)
-@given(st.lists(st.sampled_from(["..", ".", "ok.csv", "link_out", "link_db", "link_in", "elsewhere", "data",
-                                 "imports", "x", ""]), min_size=1, max_size=6))
-def test_whatever_the_segments_a_confined_path_is_inside_the_root(tmp_path_factory: pytest.TempPathFactory,
-                                                                   segments: list[str]) -> None:
+@given(
+    st.lists(
+        st.sampled_from(
+            ["..", ".", "ok.csv", "link_out", "link_db", "link_in", "elsewhere", "data", "imports", "x", ""]
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_whatever_the_segments_a_confined_path_is_inside_the_root(
+    tmp_path_factory: pytest.TempPathFactory, segments: list[str]
+) -> None:
     base = tmp_path_factory.getbasetemp() / "confine-fuzz"
     if not base.exists():
         base.mkdir()

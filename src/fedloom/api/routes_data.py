@@ -39,8 +39,10 @@ def _query_conf(request: Request) -> dict[str, Any]:
         try:
             conf = json.loads(text)
         except (json.JSONDecodeError, RecursionError) as exc:
-            raise InvalidInput("upload conf in the query string is not valid JSON; note that a '#' in a path "
-                               "or name cuts the query short") from exc
+            raise InvalidInput(
+                "upload conf in the query string is not valid JSON; note that a '#' in a path "
+                "or name cuts the query short"
+            ) from exc
         if not isinstance(conf, dict):
             raise InvalidInput("upload conf must be a JSON object")
         return conf
@@ -62,10 +64,15 @@ class _Form:
         self._text: bytearray | None = None
 
     def callbacks(self) -> MultipartCallbacks:
-        return {"on_part_begin": self._part_begin, "on_header_field": self._header_field,
-                "on_header_value": self._header_value, "on_header_end": self._header_end,
-                "on_headers_finished": self._headers_finished, "on_part_data": self._part_data,
-                "on_part_end": self._part_end}
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": self._header_field,
+            "on_header_value": self._header_value,
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+        }
 
     def _part_begin(self) -> None:
         self._headers, self._header, self._name, self._text = {}, b"", None, None
@@ -125,7 +132,9 @@ async def _receive_form(request: Request, p: Platform) -> _Form:
         async for chunk in request.stream():
             received += len(chunk)
             if received > limit:
-                raise InvalidInput(f"request body is larger than {limit} bytes (the setting 'max_body_bytes')")
+                raise InvalidInput(
+                    f"request body is larger than {limit} bytes (the setting 'max_body_bytes')"
+                )
             parser.write(chunk)
         parser.finalize()
     except MultipartParseError as exc:
@@ -142,9 +151,17 @@ async def _receive_form(request: Request, p: Platform) -> _Form:
 
 
 def _request(c: UploadConf, file_name: str) -> UploadRequest:
-    return UploadRequest(namespace=c.namespace, table_name=c.table_name, head=bool(c.head), partition=c.partition,
-                         delimiter=c.id_delimiter, drop=bool(c.drop), extend_sid=c.extend_sid,
-                         id_column=c.id_column, file_name=file_name)
+    return UploadRequest(
+        namespace=c.namespace,
+        table_name=c.table_name,
+        head=bool(c.head),
+        partition=c.partition,
+        delimiter=c.id_delimiter,
+        drop=bool(c.drop),
+        extend_sid=c.extend_sid,
+        id_column=c.id_column,
+        file_name=file_name,
+    )
 
 
 async def _upload_multipart(request: Request, p: Platform) -> dict[str, Any]:
@@ -166,8 +183,10 @@ async def _upload_server_file(request: Request, p: Platform) -> dict[str, Any]:
     conf = await json_body(request, p.settings.max_json_bytes) or _query_conf(request)
     c = parse(UploadConf, conf)
     if c.use_local_data != 0:
-        raise InvalidInput("a JSON upload reads a file on the server: set use_local_data to 0, or send "
-                           "the file as multipart/form-data")
+        raise InvalidInput(
+            "a JSON upload reads a file on the server: set use_local_data to 0, or send "
+            "the file as multipart/form-data"
+        )
     req = _request(c, c.file)
     await call(tables.check_upload_target, p, req)
     copy = await call(tables.import_server_file, p, c.file)
@@ -190,8 +209,11 @@ async def upload(request: Request) -> Response:
 @router.post("/data/download")
 async def download(request: Request) -> Response:
     req = await body(request, DownloadBody)
-    return ok(await call(tables.download, platform(request), req.namespace, req.table_name, req.output_path,
-                         req.delimiter))
+    return ok(
+        await call(
+            tables.download, platform(request), req.namespace, req.table_name, req.output_path, req.delimiter
+        )
+    )
 
 
 @router.post("/data/upload/history")

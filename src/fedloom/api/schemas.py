@@ -41,8 +41,10 @@ def _id_list(field: str) -> AfterValidator:
 def _file_name(value: str | None) -> str | None:
     if value is not None and _FILE_NAME.fullmatch(value) is None:
         shown = value if len(value) <= 80 else f"{value[:80]}..."
-        raise InvalidInput(f"filename: {shown!r} is not a plain file name (letters, digits, '_', '-', '.', "
-                           "not starting with '.', at most 255)")
+        raise InvalidInput(
+            f"filename: {shown!r} is not a plain file name (letters, digits, '_', '-', '.', "
+            "not starting with '.', at most 255)"
+        )
     return value
 
 

@@ -103,8 +103,9 @@ def replacing(directory: Path, name: str) -> Iterator[BinaryIO]:
         raise InvalidInput("output_path: its directory changed while the file was being written")
     tmp = f"{_EXPORT_TMP_PREFIX}{uuid.uuid4().hex}.partial"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                     dir_fd=dfd)
+        fd = os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dfd
+        )
         try:
             with os.fdopen(fd, "wb") as stream:
                 yield stream
