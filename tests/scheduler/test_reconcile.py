@@ -1,0 +1,239 @@
+"""reconcile() on a real SQLite store with a gateway that records commands and plays the parties."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from fedloom.scheduler.reconcile import JobLimits, Party, Scheduler
+from fedloom.store import JobStore, Stores, now_ms, open_stores
+from fedloom.store.jobs import TaskState
+from fedloom.store.models import JobRow, TaskRow
+
+PARTIES: list[Party] = [("guest", 9999), ("host", 10000)]
+
+
+class RecordingGateway:
+    """Applies each command to the store the way a party would, and records it."""
+
+    def __init__(self, jobs: JobStore) -> None:
+        self.jobs = jobs
+        self.started: list[tuple[str, int, Party]] = []
+        self.stopped: list[tuple[str, int, Party, str]] = []
+        self.ended: list[tuple[Party, str]] = []
+
+    def start_task(self, job_id: str, component: str, version: int, party: Party) -> None:
+        if self.jobs.set_task_status((job_id, component, version, *party), "running", ["waiting"]):
+            self.started.append((component, version, party))
+
+    def stop_task(self, job_id: str, component: str, version: int, party: Party, status: str) -> None:
+        self.stopped.append((component, version, party, status))
+        self.jobs.set_task_status((job_id, component, version, *party), status, ["running", "waiting"])
+
+    def job_ended(self, job_id: str, party: Party, status: str) -> None:
+        self.ended.append((party, status))
+
+
+@pytest.fixture
+def stores(tmp_path: Path) -> Iterator[Stores]:
+    s = open_stores(f"sqlite:///{tmp_path / 'meta.db'}")
+    for _, pid in PARTIES:
+        s.jobs.ensure_party_resource(pid, 8)
+    yield s
+    s.close()
+
+
+def _job(
+    stores: Stores,
+    job_id: str,
+    components: Mapping[str, frozenset[str]],
+    *,
+    parallelism: int = 1,
+    auto_retries: int = 0,
+) -> None:
+    t = now_ms()
+    jp = {"task_cores": 1, "task_parallelism": parallelism, "auto_retries": auto_retries}
+    jobs = [
+        JobRow(
+            job_id=job_id,
+            role=role,
+            party_id=pid,
+            is_initiator=role == "guest",
+            initiator_role="guest",
+            initiator_party_id=9999,
+            status="waiting",
+            dsl={},
+            runtime_conf={},
+            runtime_conf_on_party={"job_parameters": jp},
+            train_runtime_conf={},
+            roles={},
+            create_time=t,
+            update_time=t,
+        )
+        for role, pid in PARTIES
+    ]
+    tasks = [
+        TaskRow(
+            job_id=job_id,
+            component_name=c,
+            task_version=0,
+            role=role,
+            party_id=pid,
+            task_id=f"{job_id}_{c}",
+            component_module="DataTransform",
+            status="waiting",
+            party_status="waiting",
+            auto_retries=auto_retries,
+            create_time=t,
+            update_time=t,
+        )
+        for c in components
+        for role, pid in PARTIES
+    ]
+    stores.jobs.create_job(jobs, tasks)
+
+
+def _scheduler(
+    stores: Stores, components: Mapping[str, frozenset[str]]
+) -> tuple[Scheduler, RecordingGateway]:
+    gw = RecordingGateway(stores.jobs)
+    sched = Scheduler(
+        stores.jobs, gw, JobLimits(max_running_jobs=4, sweep_interval=60), lambda job: components
+    )
+    return sched, gw
+
+
+def _fan(n: int) -> dict[str, frozenset[str]]:
+    return {"reader_0": frozenset(), **{f"dt_{i}": frozenset({"reader_0"}) for i in range(n)}}
+
+
+def _finish(stores: Stores, job_id: str, status: str = "success") -> None:
+    for t in stores.jobs.tasks(job_id):
+        if t.party_status == "running":
+            stores.jobs.set_task_status(
+                (job_id, t.component_name, t.task_version, t.role, t.party_id), status, ["running"]
+            )
+
+
+def _running(stores: Stores, job_id: str) -> list[TaskRow]:
+    return [t for t in stores.jobs.tasks(job_id, latest=False) if t.party_status == "running"]
+
+
+@pytest.mark.parametrize("parallelism", [1, 3])
+def test_task_parallelism_bounds_running_tasks_per_party(stores: Stores, parallelism: int) -> None:
+    comps = _fan(7)
+    _job(stores, "j1", comps, parallelism=parallelism)
+    sched, gw = _scheduler(stores, comps)
+    sched.admit()
+    peak = 0
+    for _ in range(20):
+        sched.reconcile("j1")
+        running = _running(stores, "j1")
+        for party in PARTIES:
+            peak = max(peak, sum(1 for t in running if (t.role, t.party_id) == party))
+        _finish(stores, "j1")
+    assert stores.jobs.initiator_job("j1").status == "success"  # type: ignore[union-attr]
+    assert peak == parallelism
+    assert len(gw.started) == 8 * len(PARTIES)
+
+
+def test_reconcile_starts_in_dag_order(stores: Stores) -> None:
+    comps = {"a": frozenset(), "b": frozenset({"a"}), "c": frozenset({"b"})}
+    _job(stores, "j1", comps, parallelism=4)
+    sched, gw = _scheduler(stores, comps)
+    sched.admit()
+    assert {c for c, _, _ in gw.started} == {"a"}
+    _finish(stores, "j1")
+    sched.reconcile("j1")
+    assert {c for c, _, _ in gw.started} == {"a", "b"}
+
+
+def test_stop_cancels_every_task_row_and_kills_only_running_ones(stores: Stores) -> None:
+    comps = _fan(50)
+    _job(stores, "j1", comps)
+    sched, gw = _scheduler(stores, comps)
+    sched.admit()
+    assert len(_running(stores, "j1")) == len(PARTIES)
+    assert sched.request_stop("j1")
+    rows = stores.jobs.tasks("j1", latest=False)
+    assert {t.party_status for t in rows} == {"canceled"}
+    assert {t.status for t in rows} == {"canceled"}
+    assert len(gw.stopped) == len(PARTIES)  # the running ones; waiting ones ended in one statement
+    assert stores.jobs.initiator_job("j1").status == "canceled"  # type: ignore[union-attr]
+    assert stores.jobs.jobs_holding_resources() == []
+    sched.reconcile("j1")
+    assert len(gw.started) == len(PARTIES)  # nothing started after the stop
+
+
+def test_stop_of_a_job_waiting_in_the_queue(stores: Stores) -> None:
+    comps = _fan(3)
+    _job(stores, "j1", comps)
+    sched, gw = _scheduler(stores, comps)
+    assert sched.request_stop("j1")
+    sched.admit()
+    assert gw.started == []
+    assert stores.jobs.initiator_job("j1").status == "canceled"  # type: ignore[union-attr]
+    assert {t.party_status for t in stores.jobs.tasks("j1")} == {"canceled"}
+    assert not sched.request_stop("j1")  # already ended
+
+
+def test_auto_retry_makes_a_new_version(stores: Stores) -> None:
+    comps = {"a": frozenset()}
+    _job(stores, "j1", comps, auto_retries=2)
+    sched, gw = _scheduler(stores, comps)
+    sched.admit()
+    _finish(stores, "j1", "failed")
+    sched.reconcile("j1")
+    assert {t.task_version for t in stores.jobs.tasks("j1")} == {1}
+    assert {t.auto_retries for t in stores.jobs.tasks("j1")} == {1}
+
+
+def test_no_retry_after_stop(stores: Stores) -> None:
+    comps = {"a": frozenset(), "b": frozenset()}
+    _job(stores, "j1", comps, parallelism=2, auto_retries=5)
+    sched, gw = _scheduler(stores, comps)
+    sched.admit()
+    _finish(stores, "j1", "failed")
+    job = stores.jobs.initiator_job("j1")
+    assert job is not None
+    by_cpn: dict[str, list[TaskState]] = {}
+    for t in stores.jobs.task_states("j1"):
+        by_cpn.setdefault(t.component_name, []).append(t)
+    # A stop lands after reconcile read the failed tasks, before it creates their retries.
+    stores.jobs.update_job("j1", cancel_signal=True)
+    sched._handle_failures(job, by_cpn, {"a": "failed", "b": "failed"})
+    assert {t.task_version for t in stores.jobs.tasks("j1")} == {0}
+    sched.reconcile("j1")
+    assert stores.jobs.initiator_job("j1").status == "canceled"  # type: ignore[union-attr]
+    assert {t.task_version for t in stores.jobs.tasks("j1")} == {0}
+    assert not {t.party_status for t in stores.jobs.tasks("j1")} & {"running", "waiting"}
+
+
+def test_a_failure_without_retries_ends_the_job_and_its_other_tasks(stores: Stores) -> None:
+    comps = _fan(4)
+    _job(stores, "j1", comps, parallelism=2)
+    sched, gw = _scheduler(stores, comps)
+    sched.admit()
+    _finish(stores, "j1")
+    sched.reconcile("j1")  # two dt_ components running
+    key = next(t for t in _running(stores, "j1"))
+    stores.jobs.set_task_status(
+        (key.job_id, key.component_name, 0, key.role, key.party_id), "failed", ["running"]
+    )
+    sched.reconcile("j1")
+    assert stores.jobs.initiator_job("j1").status == "failed"  # type: ignore[union-attr]
+    assert not {t.party_status for t in stores.jobs.tasks("j1")} & {"running", "waiting"}
+    assert not {t.status for t in stores.jobs.tasks("j1")} & {"running", "waiting"}
+
+
+def test_bulk_created_tasks_of_a_large_job(stores: Stores) -> None:
+    comps = _fan(2000)
+    _job(stores, "big", comps)
+    assert len(stores.jobs.task_states("big")) == 2001 * len(PARTIES)
+    sched, gw = _scheduler(stores, comps)
+    sched.admit()
+    assert len(gw.started) == len(PARTIES)
+    assert sched.request_stop("big")
+    assert {t.party_status for t in stores.jobs.task_states("big")} == {"canceled"}
