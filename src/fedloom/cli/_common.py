@@ -23,14 +23,22 @@ class CliState:
     as_json: bool = False
     timeout: float = 60.0
     transport: httpx.BaseTransport | None = None
+    app_key: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
     out: Console = field(default_factory=lambda: Console(highlight=False))
     err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
     _client: FedloomClient | None = None
 
     def client(self) -> FedloomClient:
         if self._client is None:
-            self._client = FedloomClient(self.server, timeout=self.timeout, transport=self.transport)
+            self._client = self.connect(self.server, self.timeout)
         return self._client
+
+    def connect(self, url: str, timeout: float) -> FedloomClient:
+        """A client to `url` with this CLI's transport and keys (requests are signed when keys are set)."""
+        return FedloomClient(
+            url, timeout=timeout, transport=self.transport, app_key=self.app_key, secret_key=self.secret_key
+        )
 
     def close(self) -> None:
         if self._client is not None:

@@ -33,9 +33,17 @@ def _psi(guest_table: Table, host_table: Table) -> Pipeline:
 
 
 def _hetero_lr(guest_table: Table, host_table: Table) -> Pipeline:
-    return hetero_lr_pipeline(GUEST, HOST, ARBITER, guest_table, host_table, batch_size=-1, learning_rate=0.05,
-                              init_param={"init_method": "zeros"},
-                              encrypt_param={"method": "Paillier", "key_length": 1024})
+    return hetero_lr_pipeline(
+        GUEST,
+        HOST,
+        ARBITER,
+        guest_table,
+        host_table,
+        batch_size=-1,
+        learning_rate=0.05,
+        init_param={"init_method": "zeros"},
+        encrypt_param={"method": "Paillier", "key_length": 1024},
+    )
 
 
 # The job the demo runs: the full Hetero LR pipeline; it prints AUC/KS next to a scikit-learn baseline.
@@ -67,7 +75,7 @@ def _run(cli: CliState, directory: Path) -> str:
     console.print(f"[bold]1.[/] starting an embedded fedloom server (data in {escape(str(directory))})")
     with (
         _runtime.server_module().EmbeddedServer(settings) as server,
-        FedloomClient(server.url, transport=cli.transport) as client,
+        cli.connect(server.url, 60.0) as client,
     ):
         console.print(f"   listening on {escape(server.url)}")
         files = _write_data(console, directory / "demo_data")

@@ -19,6 +19,7 @@ from fedloom.cli.model import model_app
 from fedloom.cli.server import server_app
 from fedloom.cli.tracking import component_app, tracking_app
 from fedloom.client import DEFAULT_SERVER
+from fedloom.client.http import APP_KEY_ENV, SECRET_KEY_ENV
 
 app = typer.Typer(
     cls=FedloomGroup,
@@ -48,11 +49,37 @@ def root(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Raw JSON output for every command.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="HTTP timeout in seconds.")] = 60.0,
+    app_key: Annotated[
+        str | None,
+        typer.Option(
+            "--app-key", envvar=APP_KEY_ENV, help="Sign requests with this app key (env FEDLOOM_APP_KEY)."
+        ),
+    ] = None,
+    secret_key: Annotated[
+        str | None,
+        typer.Option(
+            "--secret-key",
+            envvar=SECRET_KEY_ENV,
+            show_default=False,
+            help="Secret of the app key (env FEDLOOM_SECRET_KEY; prefer the env, the command line is visible).",
+        ),
+    ] = None,
 ) -> None:
     """Global options; tests may pass an httpx transport as the context object."""
     transport = ctx.obj if isinstance(ctx.obj, httpx.BaseTransport) else None
     url = server or os.environ.get("FEDLOOM_SERVER") or DEFAULT_SERVER
-    cli = CliState(server=url, as_json=as_json, timeout=timeout, transport=transport)
+    if bool(app_key) != bool(secret_key):
+        raise typer.BadParameter(
+            "--app-key and --secret-key go together", param_hint="--app-key/--secret-key"
+        )
+    cli = CliState(
+        server=url,
+        as_json=as_json,
+        timeout=timeout,
+        transport=transport,
+        app_key=app_key,
+        secret_key=secret_key,
+    )
     ctx.obj = cli
     ctx.call_on_close(cli.close)
 

@@ -1,18 +1,19 @@
-"""`fedloom server start|stop|status`: run a server in the foreground, stop it, or ask about it."""
+"""`fedloom server start|stop|status|keygen`: run a server, stop it, ask about it, make a client key."""
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
+from fedloom.api.guard import check_exposure
 from fedloom.cli import _runtime
 from fedloom.cli._common import JsonOpt, state, wants_json
 from fedloom.cli._errors import EXIT_UNREACHABLE
 from fedloom.cli._output import kv_table, print_json
-from fedloom.client import FedloomClient
 from fedloom.client.errors import ApiError
 from fedloom.config import load_settings
 
@@ -32,9 +33,12 @@ def start(
 ) -> None:
     """Run a server in the foreground until Ctrl-C or `fedloom server stop`."""
     settings = load_settings(config, host=host, port=port, data_dir=data_dir)
+    check_exposure(settings)
     server = _runtime.server_module()
+    auth = "signed requests required" if settings.auth_enabled else "no authentication (loopback only)"
     state(ctx).err.print(
-        f"fedloom server on {escape(settings.base_url)}, data in {escape(str(settings.resolved_data_dir))}"
+        f"fedloom server on {escape(settings.base_url)} ({auth}), "
+        f"data in {escape(str(settings.resolved_data_dir))}"
     )
     try:
         server.serve(settings)
@@ -74,9 +78,33 @@ def status(
         raise typer.Exit(EXIT_UNREACHABLE)
 
 
+@server_app.command("keygen")
+def keygen(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Create a new client key pair (app_key + secret_key) and print how to configure it.
+
+    The same pair goes to the server (settings file or env) and to every client: fedloom's
+    --app-key/--secret-key (or env) and fate-client's `flow init --app-key K --secret-key S`.
+    """
+    app_key = secrets.token_hex(16)
+    secret_key = secrets.token_urlsafe(32)
+    if wants_json(ctx, as_json):
+        print_json({"app_key": app_key, "secret_key": secret_key})
+        return
+    out = state(ctx).out
+    out.soft_wrap = True  # each line must stay copyable
+    out.print(f"app_key:    {app_key}\nsecret_key: {secret_key}\n")
+    out.print("# in the server's settings file (fedloom server start --config FILE):")
+    out.print(f"app_key: {app_key}\nsecret_key: {secret_key}\n")
+    out.print("# or in the environment (server and fedloom CLI/SDK read the same variables):")
+    out.print(f"export FEDLOOM_APP_KEY={app_key}\nexport FEDLOOM_SECRET_KEY={secret_key}\n")
+    out.print("# fate-client:")
+    out.print(f"flow init --ip HOST --port PORT --app-key {app_key} --secret-key {secret_key}")
+    state(ctx).err.print("Keep the secret key private: anyone holding it can drive this server.")
+
+
 def _probe(ctx: typer.Context, url: str) -> Any:
     try:
-        with FedloomClient(url, timeout=5.0, transport=state(ctx).transport) as client:
+        with state(ctx).connect(url, 5.0) as client:
             return client.version()
     except ApiError as exc:
         return f"not answering: {exc.message}"

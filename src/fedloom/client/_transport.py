@@ -12,8 +12,10 @@ from typing import IO, Any
 
 import httpx
 
+from fedloom.api.signing import sign_headers
 from fedloom.client._archive import extract_tar_gz
 from fedloom.client.errors import ApiError, ServerUnreachable
+from fedloom.errors import InvalidInput
 
 _SPOOL_BYTES = 16 * 1024 * 1024
 
@@ -40,12 +42,24 @@ def drop_none(**fields: Any) -> dict[str, Any]:
 
 
 class Transport:
-    """Sends requests to `<base_url>/v1/<path>` and turns every failure into an ApiError."""
+    """Sends requests to `<base_url>/v1/<path>` and turns every failure into an ApiError.
+
+    With `app_key` and `secret_key`, every request is signed as fate-client 1.x signs it.
+    """
 
     def __init__(
-        self, base_url: str, *, timeout: float, transport: httpx.BaseTransport | None = None
+        self,
+        base_url: str,
+        *,
+        timeout: float,
+        transport: httpx.BaseTransport | None = None,
+        app_key: str | None = None,
+        secret_key: str | None = None,
     ) -> None:
+        if (app_key is None) != (secret_key is None):
+            raise InvalidInput("app_key and secret_key go together")
         self.base_url = base_url.rstrip("/")
+        self._keys = (app_key, secret_key) if app_key and secret_key else None
         self._http = httpx.Client(base_url=f"{self.base_url}/v1/", timeout=timeout, transport=transport)
 
     def close(self) -> None:
@@ -57,31 +71,47 @@ class Transport:
 
     def post(self, path: str, body: Mapping[str, Any] | None = None) -> Envelope:
         """POST a JSON body; return the envelope whatever its retcode."""
+        request = self._request("POST", path, _json_bytes(body or {}))
         with self._errors(path):
-            response = self._http.post(path, json=dict(body or {}))
+            response = self._http.send(request)
         return parse_envelope(response)
 
     def post_multipart(self, path: str, query: str, name: str, file: IO[bytes]) -> Envelope:
         """POST one multipart part `file` with a raw (already encoded) query string."""
         files = {"file": (name, file, "application/octet-stream")}
+        request = self._http.build_request("POST", f"{path}?{query}", files=files)
+        self._sign(request, b"")  # FATE's scheme: a multipart body is not signed
         with self._errors(path):
-            response = self._http.post(f"{path}?{query}", files=files)
+            response = self._http.send(request)
         return parse_envelope(response)
 
     def download(self, method: str, path: str, body: Mapping[str, Any], dest: Path) -> Path:
         """Fetch a tar.gz (HTTP 200 only) and extract it into `dest`; errors come as non-200 JSON."""
-        content = json.dumps(dict(body)).encode()
-        headers = {"Content-Type": "application/json"}
+        request = self._request(method, path, _json_bytes(body))
         with self._errors(path), tempfile.SpooledTemporaryFile(_SPOOL_BYTES) as spool:
-            with self._http.stream(method, path, content=content, headers=headers) as response:
+            response = self._http.send(request, stream=True)
+            try:
                 if response.status_code != 200 or _is_json(response):
                     response.read()
                     raise _download_error(response)
                 for chunk in response.iter_bytes():
                     spool.write(chunk)
+            finally:
+                response.close()
             spool.seek(0)
             extract_tar_gz(spool, dest)
         return dest
+
+    def _request(self, method: str, path: str, content: bytes) -> httpx.Request:
+        headers = {"Content-Type": "application/json"}
+        request = self._http.build_request(method, path, content=content, headers=headers)
+        self._sign(request, content)
+        return request
+
+    def _sign(self, request: httpx.Request, json_body: bytes) -> None:
+        if self._keys is not None:
+            app_key, secret_key = self._keys
+            request.headers.update(sign_headers(app_key, secret_key, request.url.raw_path, json_body))
 
     @contextmanager
     def _errors(self, path: str) -> Iterator[None]:
@@ -97,6 +127,10 @@ class Transport:
             raise ApiError(100, f"no answer from {url} in time ({_reason(exc)})") from exc
         except httpx.TransportError as exc:
             raise ServerUnreachable(f"connection to {url} failed: {_reason(exc)}") from exc
+
+
+def _json_bytes(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(dict(body), allow_nan=False).encode()
 
 
 def parse_envelope(response: httpx.Response) -> Envelope:

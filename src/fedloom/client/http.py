@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from types import TracebackType
 from typing import Any
 
@@ -12,15 +13,19 @@ from fedloom.client._jobs import JobApi, TaskApi
 from fedloom.client._models import ComponentApi, ModelApi
 from fedloom.client._tracking import TrackingApi
 from fedloom.client._transport import Transport
+from fedloom.errors import InvalidInput
 
 DEFAULT_SERVER = "http://127.0.0.1:9380"
+APP_KEY_ENV = "FEDLOOM_APP_KEY"
+SECRET_KEY_ENV = "FEDLOOM_SECRET_KEY"
 
 
 class FedloomClient:
     """One connection pool to one server; every call returns `data` or raises ApiError.
 
     Groups mirror the API: `job`, `task`, `data`, `table`, `tracking`, `model`, `component`.
-    `transport` replaces the network (e.g. `httpx.MockTransport` in tests).
+    `transport` replaces the network (e.g. `httpx.MockTransport` in tests). With `app_key` and
+    `secret_key` (default: env FEDLOOM_APP_KEY and FEDLOOM_SECRET_KEY) every request is signed.
     """
 
     def __init__(
@@ -29,8 +34,20 @@ class FedloomClient:
         *,
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
+        app_key: str | None = None,
+        secret_key: str | None = None,
     ) -> None:
-        self._transport = Transport(base_url, timeout=timeout, transport=transport)
+        if app_key is None and secret_key is None:
+            app_key, secret_key = os.environ.get(APP_KEY_ENV), os.environ.get(SECRET_KEY_ENV)
+        if bool(app_key) != bool(secret_key):
+            raise InvalidInput(f"app_key and secret_key go together ({APP_KEY_ENV}, {SECRET_KEY_ENV})")
+        self._transport = Transport(
+            base_url,
+            timeout=timeout,
+            transport=transport,
+            app_key=app_key or None,
+            secret_key=secret_key or None,
+        )
         self.task = TaskApi(self._transport)
         self.job = JobApi(self._transport, self.task)
         self.data = DataApi(self._transport)
@@ -67,4 +84,4 @@ class FedloomClient:
         self.close()
 
 
-__all__ = ["DEFAULT_SERVER", "FedloomClient"]
+__all__ = ["APP_KEY_ENV", "DEFAULT_SERVER", "SECRET_KEY_ENV", "FedloomClient"]
