@@ -290,6 +290,9 @@ class _TextLines:
                 if self.number == 1 and chunk.startswith(_UTF16_BOMS):
                     raise InvalidInput("line 1: the file is UTF-16 (it starts with a UTF-16 byte-order mark); "
                                        "save it as UTF-8")
+                if b"\x00" in chunk:
+                    raise InvalidInput(f"line {self.number}, byte {chunk.index(0) + 1}: a NUL byte; is the file "
+                                       "UTF-16? save it as UTF-8 text")
                 try:
                     self.text = chunk.decode("utf-8-sig" if self.number == 1 else "utf-8")
                 except UnicodeDecodeError as exc:
