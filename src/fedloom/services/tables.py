@@ -135,7 +135,7 @@ def _export_target(p: Platform, namespace: str, name: str, raw: str) -> tuple[Pa
     if not candidate.is_absolute():
         candidate = root / candidate
     shown = raw
-    if raw.endswith("/") or candidate.is_dir():
+    if raw.endswith("/") or _is_dir(candidate):
         file_name = f"{namespace}_{name}.csv"
         candidate, shown = candidate / file_name, f"{raw.rstrip('/')}/{file_name}"
     # The export dir may live in the data dir (the default); an export dir that contains the data dir
@@ -148,6 +148,13 @@ def _export_target(p: Platform, namespace: str, name: str, raw: str) -> tuple[Pa
         raise PermissionDenied(f"output_path: {raw!r} is outside the directory the setting 'export_dir' "
                                "allows") from exc
     return target, shown
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long, a loop: not a directory we could write into anyway
+        return False
 
 
 def upload(p: Platform, req: UploadRequest, content: bytes | Path) -> dict[str, Any]:
