@@ -119,8 +119,8 @@ def test_signed_upload_query_is_covered(keyed: EmbeddedServer, demo_dir: Path) -
     assert fingerprint.take() == before
 
 
-def test_docs_paths_are_off_by_default(keyed: EmbeddedServer) -> None:
-    with httpx.Client(base_url=keyed.url) as http:
+def test_docs_paths_are_off_by_default(sec_server: EmbeddedServer) -> None:
+    with httpx.Client(base_url=sec_server.url) as http:
         for path in ("/docs", "/redoc", "/openapi.json"):
             r = http.get(path)
             assert r.status_code == 404 and "openapi" not in r.text.lower(), r.text
