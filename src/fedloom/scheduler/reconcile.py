@@ -7,9 +7,11 @@ job: a task that ends notifies the scheduler, which starts what became ready at 
 
 from __future__ import annotations
 
+import heapq
 import logging
 import queue
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
@@ -24,6 +26,7 @@ from fedloom.store.models import JobRow, TaskRow
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Party = tuple[str, int]
+PACE_FROM = 0.02  # seconds: a job whose reconcile takes longer is paced (see _reconcile_paced)
 
 
 class PartyGateway(Protocol):
@@ -61,6 +64,11 @@ class Scheduler:
         # a job's tasks, so a stop waits for at most a few task starts, not a reconcile.
         self._lock = threading.RLock()
         self._parallel: dict[str, dict[Party, int]] = {}
+        self._deps: dict[str, Mapping[str, Iterable[str]]] = {}
+        # Pacing of jobs whose reconcile is long (scheduler thread only).
+        self._not_before: dict[str, float] = {}
+        self._paced: list[tuple[float, str]] = []
+        self._waiting_pace: set[str] = set()
 
     # ---- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -92,34 +100,69 @@ class Scheduler:
 
     def _loop(self) -> None:
         while True:
-            batch = [self._events.get()]
-            while len(batch) < 64:  # coalesce a burst: one reconcile per job, calls in order
-                try:
-                    batch.append(self._events.get_nowait())
-                except queue.Empty:
-                    break
+            batch = self._next_batch()
             if any(ev is None for ev in batch):
                 return
             seen: set[str] = set()
-            for ev in batch:
+            for ev in batch + self._due():
                 if isinstance(ev, tuple):
                     self._handle(ev)
                 elif ev not in seen:
                     seen.add(ev)
                     self._handle(ev)
 
+    def _next_batch(self) -> list[Any]:
+        """Wait for events (or the next paced reconcile); coalesce a burst: one reconcile per job."""
+        timeout = max(0.0, self._paced[0][0] - time.monotonic()) if self._paced else None
+        try:
+            batch = [self._events.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while len(batch) < 64:
+            try:
+                batch.append(self._events.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _due(self) -> list[str]:
+        now = time.monotonic()
+        due: list[str] = []
+        while self._paced and self._paced[0][0] <= now:
+            due.append(heapq.heappop(self._paced)[1])
+        self._waiting_pace.difference_update(due)
+        return due
+
     def _handle(self, ev: Any) -> None:
         try:
             if isinstance(ev, tuple):
                 self._run_call(ev)
             elif ev == "*":
-                for job in self._jobs.initiator_jobs(["waiting", "running"]):
-                    self.reconcile(job.job_id)
+                for job in self._jobs.initiator_jobs(["waiting", "running"], light=True):
+                    self._reconcile_paced(job.job_id)
             else:
-                self.reconcile(ev)
+                self._reconcile_paced(ev)
             self.admit()
         except Exception:  # the scheduler thread must survive anything; the sweep retries
             log.exception("scheduler event %r failed", ev)
+
+    def _reconcile_paced(self, job_id: str) -> None:
+        """Reconcile, but a job whose reconcile took d seconds waits d before its next one: a huge
+        job gets at most half of the scheduler thread, and every other job's events go in between.
+        Small jobs (reconcile well under PACE_FROM) are never delayed."""
+        now = time.monotonic()
+        not_before = self._not_before.get(job_id, 0.0)
+        if now < not_before:
+            if job_id not in self._waiting_pace:
+                self._waiting_pace.add(job_id)
+                heapq.heappush(self._paced, (not_before, job_id))
+            return
+        self.reconcile(job_id)
+        took = time.monotonic() - now
+        if took >= PACE_FROM:
+            self._not_before[job_id] = time.monotonic() + took
+        else:
+            self._not_before.pop(job_id, None)
 
     @staticmethod
     def _run_call(item: tuple[Callable[[], Any], Future[Any]]) -> None:
@@ -137,13 +180,13 @@ class Scheduler:
     def admit(self) -> None:
         """Start waiting jobs while there is room; a job that does not fit never blocks one that does."""
         running = self._jobs.count_initiator_jobs("running")
-        for job in self._jobs.initiator_jobs(["waiting"]):
+        for job in self._jobs.initiator_jobs(["waiting"], light=True):
             if running >= self._limits.max_running_jobs:
                 return
             if job.cancel_signal:
                 self.end_job(job.job_id, "canceled", "canceled while waiting")
                 continue
-            need = cores_needed(self._jobs.jobs(job.job_id))
+            need = cores_needed(self._jobs.jobs(job.job_id, light=True))
             if not self._jobs.apply_resources(job.job_id, need):
                 self._note_waiting(job, need)
                 continue
@@ -166,7 +209,7 @@ class Scheduler:
     def reconcile(self, job_id: str) -> None:
         """Move one job forward from what the store says. Idempotent; O(tasks) with a fixed number
         of queries (one read of the task rows, one bulk status write), whatever the job's size."""
-        job = self._jobs.initiator_job(job_id)
+        job = self._jobs.initiator_job(job_id, light=True)
         if job is None or job.status in END or job.status == "waiting":
             return
         if job.cancel_signal:
@@ -202,7 +245,7 @@ class Scheduler:
     def _start_ready(self, job: JobRow, by_cpn: dict[str, list[TaskState]], fed: dict[str, str]) -> None:
         """Start ready components in DSL order while every party of each has a free slot: at most
         `task_parallelism` tasks of one job run at once at each (role, party) — FATE's meaning."""
-        deps = self._dependencies(job)
+        deps = self._job_dependencies(job.job_id)
         limits = self._parallelism(job.job_id)
         busy = Counter((r.role, r.party_id) for rows in by_cpn.values() for r in rows
                        if r.party_status == "running")
@@ -228,9 +271,18 @@ class Scheduler:
     def _parallelism(self, job_id: str) -> dict[Party, int]:
         limits = self._parallel.get(job_id)
         if limits is None:
-            limits = {(r.role, r.party_id): task_parallelism(r) for r in self._jobs.jobs(job_id)}
+            limits = {(r.role, r.party_id): task_parallelism(r) for r in self._jobs.jobs(job_id, light=True)}
             self._parallel[job_id] = limits
         return limits
+
+    def _job_dependencies(self, job_id: str) -> Mapping[str, Iterable[str]]:
+        """The DAG of a job, read (with its documents) once per job, not at every reconcile."""
+        deps = self._deps.get(job_id)
+        if deps is None:
+            full = self._jobs.initiator_job(job_id)
+            deps = self._dependencies(full) if full is not None else {}
+            self._deps[job_id] = deps
+        return deps
 
     def _still_running(self, job_id: str) -> bool:
         state = self._jobs.job_cancel_state(job_id)
@@ -286,7 +338,7 @@ class Scheduler:
         task_parallelism per party), not the size of the DAG.
         """
         with self._lock:
-            rows = self._jobs.jobs(job_id)
+            rows = self._jobs.jobs(job_id, light=True)
             if not rows:
                 return
             t = now_ms()
@@ -299,9 +351,12 @@ class Scheduler:
                 for task in self._jobs.running_job_tasks(job_id):
                     self._gateway.stop_task(job_id, task.component_name, task.task_version,
                                             (task.role, task.party_id), status)
-                self._jobs.end_open_tasks(job_id, status)
+                # Federated statuses follow the parties': no row is left waiting or running.
+                self._sync_statuses(job_id, _group(self._jobs.task_states(job_id, open_only=True)))
             self._jobs.return_resources(job_id, cores_needed(rows))
             self._parallel.pop(job_id, None)
+            self._deps.pop(job_id, None)
+            self._not_before.pop(job_id, None)
         if moved:
             for r in rows:
                 self._gateway.job_ended(job_id, (r.role, r.party_id), status)
@@ -311,8 +366,8 @@ class Scheduler:
     def request_stop(self, job_id: str, status: str = "canceled") -> bool:
         """Stop a job at once, from the caller's thread: never queued behind the scheduler's work."""
         with self._lock:
-            job = self._jobs.initiator_job(job_id)
-            if job is None or job.status in END:
+            state = self._jobs.job_cancel_state(job_id)
+            if state is None or state[0] in END:
                 return False
             self._jobs.update_job(job_id, cancel_signal=True, status_message="stopped by user")
             self.end_job(job_id, status, "stopped by user")

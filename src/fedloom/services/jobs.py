@@ -62,6 +62,7 @@ def submit(p: Platform, dsl: Any, conf: Any) -> Submitted:
     for pid in {pid for _, pid in parties}:
         p.ensure_party(pid)
     p.stores.jobs.create_job(jobs, tasks)
+    p.plans.remember(job_id, plan)  # the scheduler and the parties need it at once: parse once
     p.scheduler.notify(job_id)
     return Submitted(job_id, model_id, model_version, list(plan.warnings))
 
@@ -188,7 +189,9 @@ def require_jobs(p: Platform, job_id: str) -> list[JobRow]:
 
 
 def stop(p: Platform, job_id: str, status: str = "canceled") -> None:
-    rows = require_jobs(p, job_id)
+    rows = p.stores.jobs.jobs(job_id, light=True)  # not the documents: a DSL may be megabytes
+    if not rows:
+        raise NotFound(f"job {job_id} not found")
     if status not in ("canceled", "failed"):
         raise InvalidInput(f"stop_status: must be canceled or failed, got {status!r}")
     if all(r.status in END for r in rows):

@@ -28,6 +28,16 @@ class PlanCache:
         """
         return parse_job(dsl, conf, self.catalog, max_components=max_components)
 
+    def remember(self, job_id: str, plan: JobPlan) -> None:
+        with self._lock:
+            self._plans[job_id] = plan
+            self._trim()
+
+    def _trim(self) -> None:
+        while len(self._plans) > self._size:
+            gone, _ = self._plans.popitem(last=False)
+            self._deps.pop(gone, None)
+
     def get(self, job: JobRow) -> JobPlan:
         with self._lock:
             plan = self._plans.get(job.job_id)
@@ -35,11 +45,7 @@ class PlanCache:
                 self._plans.move_to_end(job.job_id)
                 return plan
         plan = self.parse(job.dsl, job.runtime_conf)
-        with self._lock:
-            self._plans[job.job_id] = plan
-            while len(self._plans) > self._size:
-                gone, _ = self._plans.popitem(last=False)
-                self._deps.pop(gone, None)
+        self.remember(job.job_id, plan)
         return plan
 
     def dependencies(self, job: JobRow) -> Mapping[str, frozenset[str]]:

@@ -8,7 +8,8 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy.sql.base import ExecutableOption
 
 from fedloom.errors import Conflict, InvalidInput
 from fedloom.store.models import JobRow, PartyResourceRow, TaskRow
@@ -48,18 +49,20 @@ class JobStore:
         except IntegrityError as exc:
             raise Conflict(f"job {jobs[0].job_id if jobs else '?'} already exists") from exc
 
-    def jobs(self, job_id: str) -> list[JobRow]:
+    def jobs(self, job_id: str, *, light: bool = False) -> list[JobRow]:
+        """Every party's row of a job. `light`: without the documents (dsl, runtime_conf,
+        train_runtime_conf), which MUST then not be read: a 10,000-component DSL is megabytes."""
         with self._sessions() as s:
-            return list(s.scalars(select(JobRow).where(JobRow.job_id == job_id)))
+            return list(s.scalars(select(JobRow).where(JobRow.job_id == job_id).options(*_light(light))))
 
     def job(self, job_id: str, role: str, party_id: int) -> JobRow | None:
         with self._sessions() as s:
             return s.get(JobRow, (job_id, role, party_id))
 
-    def initiator_job(self, job_id: str) -> JobRow | None:
+    def initiator_job(self, job_id: str, *, light: bool = False) -> JobRow | None:
         with self._sessions() as s:
             q = select(JobRow).where(JobRow.job_id == job_id, JobRow.is_initiator.is_(True))
-            return s.scalars(q).first()
+            return s.scalars(q.options(*_light(light))).first()
 
     def query_jobs(self, **filters: Any) -> list[JobRow]:
         """Jobs matching equality filters on columns (unknown filter names are refused)."""
@@ -105,12 +108,13 @@ class JobStore:
                 q = q.offset((max(page, 1) - 1) * limit).limit(limit)
             return list(s.scalars(q)), int(total)
 
-    def initiator_jobs(self, statuses: Iterable[str]) -> list[JobRow]:
+    def initiator_jobs(self, statuses: Iterable[str], *, light: bool = False) -> list[JobRow]:
         with self._sessions() as s:
             q = (
                 select(JobRow)
                 .where(JobRow.is_initiator.is_(True), JobRow.status.in_(list(statuses)))
                 .order_by(JobRow.create_time, JobRow.job_id)
+                .options(*_light(light))
             )
             return list(s.scalars(q))
 
@@ -172,9 +176,17 @@ class JobStore:
         with self._sessions() as s:
             return s.get(TaskRow, (job_id, component, version, role, party_id))
 
-    def task_states(self, job_id: str) -> list[TaskState]:
-        """The newest version of every task of a job, as light tuples: one query, no ORM objects."""
+    def task_states(self, job_id: str, *, open_only: bool = False) -> list[TaskState]:
+        """The newest version of every task of a job, as light tuples: one query, no ORM objects.
+
+        `open_only`: only the components with a row whose federated status is still waiting or
+        running (all their rows), which after a stop is a handful, not the whole DAG.
+        """
         q = select(*(getattr(TaskRow, f) for f in TaskState._fields)).where(TaskRow.job_id == job_id)
+        if open_only:
+            open_cpns = select(TaskRow.component_name).where(
+                TaskRow.job_id == job_id, TaskRow.status.in_(["waiting", "running"]))
+            q = q.where(TaskRow.component_name.in_(open_cpns))
         with self._sessions() as s:
             rows = [TaskState(*r) for r in s.execute(q)]
         newest: dict[str, int] = {}
@@ -201,21 +213,14 @@ class JobStore:
             s.connection().execute(stmt, params)
 
     def end_open_tasks(self, job_id: str, status: str) -> int:
-        """Every task row of the job still waiting gets `status` (party and federated), and every
-        federated status still open follows: a stopped job leaves no row waiting or running.
-        Running party rows are left to the caller, which must kill their processes first."""
+        """Every task row of the job still waiting gets `status` (party and federated), in one
+        statement. Running rows are left to the caller, which must kill their processes."""
         t = now_ms()
         with self._sessions.begin() as s:
             res = s.execute(
                 update(TaskRow)
                 .where(TaskRow.job_id == job_id, TaskRow.party_status == "waiting")
                 .values(party_status=status, status=status, end_time=t, update_time=t)
-            )
-            s.execute(
-                update(TaskRow)
-                .where(TaskRow.job_id == job_id, TaskRow.status.in_(["waiting", "running"]),
-                       TaskRow.party_status.not_in(["waiting", "running"]))
-                .values(status=status, update_time=t)
             )
             return int(getattr(res, "rowcount", 0))
 
@@ -351,15 +356,27 @@ class TaskState(NamedTuple):
     error_report: str
 
 
+def _light(light: bool) -> list[ExecutableOption]:
+    if not light:
+        return []
+    return [defer(col, raiseload=True) for col in (JobRow.dsl, JobRow.runtime_conf, JobRow.train_runtime_conf)]
+
+
+_TASK_DEFAULTS: dict[str, Any] = {}
+
+
 def _task_values(task: TaskRow) -> dict[str, Any]:
     """A pending TaskRow as the column values a bulk insert takes (column defaults applied)."""
-    values: dict[str, Any] = {}
-    for attr in inspect(TaskRow).column_attrs:
-        value = getattr(task, attr.key)
-        col = attr.columns[0]
-        if value is None and col.default is not None and col.default.is_scalar:
-            value = col.default.arg
-        values[attr.key] = value
+    if not _TASK_DEFAULTS:
+        for attr in inspect(TaskRow).column_attrs:
+            col = attr.columns[0]
+            scalar = col.default is not None and col.default.is_scalar
+            _TASK_DEFAULTS[attr.key] = col.default.arg if scalar else None
+    given = task.__dict__  # attributes set on a pending instance; unset ones take the column default
+    values = {}
+    for key, default in _TASK_DEFAULTS.items():
+        value = given.get(key)
+        values[key] = default if value is None else value
     return values
 
 
