@@ -8,8 +8,9 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,8 +20,8 @@ from fedloom.federation.auth import SECRET_FILE, Tags, seal, session_key
 from fedloom.federation.channel import session_name
 from fedloom.paths import federation_dir, staging_dir
 from fedloom.server import EmbeddedServer
-from tests.security.conftest import Api, start_server
 from tests.e2e.jobs import hetero_lr_job, psi_job
+from tests.security.conftest import Api, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -31,15 +32,15 @@ def _upload_demo(api: Api, demo_dir: Path) -> None:
         assert res["retcode"] == 0, res
 
 
-def _submit(api: Api, dsl: dict[str, object], conf: dict[str, object]) -> str:
+def _submit(api: Api, dsl: dict[str, Any], conf: dict[str, Any]) -> str:
     res = api.post("/job/submit", {"job_dsl": dsl, "job_runtime_conf": conf})
     assert res["retcode"] == 0, res
     return str(res["jobId"])
 
 
-def _wait_for(what: str, check: object, timeout: float = 60) -> None:
+def _wait_for(what: str, check: Callable[[], bool], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
+    while not check():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.02)
@@ -210,7 +211,7 @@ def test_a_replayed_federation_message_fails_the_task_in_a_real_job(tmp_path: Pa
         api = Api(srv.url)
         _upload_demo(api, demo_dir)
         dsl, conf = hetero_lr_job(max_iter=200)
-        conf["component_parameters"]["common"]["hetero_lr_0"]["tol"] = 0.0  # type: ignore[index]
+        conf["component_parameters"]["common"]["hetero_lr_0"]["tol"] = 0.0
         job_id = _submit(api, dsl, conf)
         data = srv.settings.resolved_data_dir
         session = session_name(job_id, "hetero_lr_0", 0)
