@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fedloom.errors import InvalidInput
@@ -77,6 +85,14 @@ class Settings(BaseSettings):
     )
     api_docs: bool = Field(False, description="Serve /docs and /openapi.json.")
     max_job_components: int = Field(10_000, ge=1, description="Largest number of components in one DSL.")
+
+    @field_validator("app_key", "secret_key", mode="before")
+    @classmethod
+    def _empty_key_is_none(cls, value: object) -> object:
+        """An empty key (e.g. `FEDLOOM_APP_KEY=`) is no key: never a valid credential."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @model_validator(mode="after")
     def _keys_in_pairs(self) -> Settings:

@@ -117,7 +117,9 @@ class Guard:
         self._any_ip = _is_unspecified(settings.host)
         self._origins = {o.strip().rstrip("/").lower() for o in settings.allowed_origins}
         self._verifier: Verifier | None = None
-        if settings.auth_enabled and settings.app_key and settings.secret_key:
+        if settings.auth_enabled:
+            check_exposure(settings)  # fail closed: authentication on but no key means no server
+            assert settings.app_key is not None and settings.secret_key is not None
             self._verifier = Verifier(settings.app_key, settings.secret_key.get_secret_value())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -331,7 +333,7 @@ def exposure_problem(settings: Settings) -> str | None:
             f"host {settings.host} is reachable from the network, and auth_required is false: refusing to "
             f"serve the API unauthenticated; {command} (and remove auth_required: false)"
         )
-    if settings.auth_enabled and settings.app_key is None:
+    if settings.auth_enabled and not (settings.app_key and settings.secret_key):
         reason = (
             "auth_required is true" if loopback else f"host {settings.host} is reachable from the network"
         )
