@@ -119,12 +119,15 @@ class Guard:
         self._verifier: Verifier | None = None
         if settings.auth_enabled:
             check_exposure(settings)  # fail closed: authentication on but no key means no server
-            assert settings.app_key is not None and settings.secret_key is not None
-            self._verifier = Verifier(settings.app_key, settings.secret_key.get_secret_value())
+            if settings.app_key and settings.secret_key:
+                self._verifier = Verifier(settings.app_key, settings.secret_key.get_secret_value())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":  # no websocket route exists; refuse rather than pass one unchecked
+            await send({"type": "websocket.close", "code": 1008})
             return
         req = _Request.of(scope)
         sender = _Sender(send, req.path in DOWNLOAD_PATHS)
