@@ -94,3 +94,22 @@ def test_random_files_of_a_megabyte() -> None:
         rng = np.random.default_rng(seed)
         with pytest.raises(InvalidInput):
             read_csv(rng.bytes(MIB) + os.urandom(8))
+
+
+def test_rows_are_strict_json_whatever_the_floats() -> None:
+    import json
+
+    from fedloom.storage.frame import Frame, json_safe
+
+    frame = Frame(
+        ids=np.array(["a", "b"], dtype=object),
+        features=np.array([[np.inf, np.nan], [-np.inf, 1e308]]),
+        feature_names=["x", "y"],
+        extra={"d": np.array([{"p": [float("nan"), float("inf")]}, None], dtype=object)},
+    )
+    rows = frame.rows()
+    assert json.loads(json.dumps(rows, allow_nan=False)) == [
+        ["a", "inf", None, {"p": [None, "inf"]}],
+        ["b", "-inf", 1e308, None],
+    ]
+    assert json_safe({"k": (1.5, float("-inf"))}) == {"k": [1.5, "-inf"]}

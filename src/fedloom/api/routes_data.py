@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
 
 from fedloom.api._deps import body, call, platform
 from fedloom.api.envelope import json_body, ok, parse
@@ -140,6 +141,9 @@ async def _receive_form(request: Request, p: Platform) -> _Form:
     except MultipartParseError as exc:
         form.close()
         raise InvalidInput("multipart body is malformed") from exc
+    except ClientDisconnect as exc:  # nobody to answer; an expected event, not an internal error
+        form.close()
+        raise InvalidInput("the client disconnected during the upload") from exc
     except BaseException:
         form.close()
         raise
