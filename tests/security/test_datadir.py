@@ -126,9 +126,15 @@ def test_a_killed_server_does_not_keep_the_dir(tmp_path: Path) -> None:
 
 
 def _modes(root: Path) -> dict[str, int]:
+    """Mode of every entry under `root`; entries removed while walking (a job's mailbox) are skipped."""
     out = {".": stat.S_IMODE(root.stat().st_mode)}
-    for path in root.rglob("*"):
-        out[str(path.relative_to(root))] = stat.S_IMODE(path.lstat().st_mode)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(folder) / name
+            try:
+                out[str(path.relative_to(root))] = stat.S_IMODE(path.lstat().st_mode)
+            except FileNotFoundError:
+                continue
     return out
 
 
