@@ -12,7 +12,7 @@ from fedloom.dsl.conf import Party, RoleTable, ScopedSection
 JobType = Literal["train", "predict"]
 DEFAULT_TIMEOUT = 259200  # 3 days, FATE's job_default_config.job_timeout
 # Upper bounds: a job asks for no more than a server can give; each error names its field.
-MAX_TASK_CORES = 1024
+MAX_TASK_CORES = 65536  # larger than any machine; the party's own total is checked at submit
 MAX_TASK_PARALLELISM = 128
 MAX_COMPUTING_PARTITIONS = 4096
 MAX_TIMEOUT = 30 * 24 * 3600  # 30 days

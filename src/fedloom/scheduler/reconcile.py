@@ -341,6 +341,7 @@ class Scheduler:
             rows = self._jobs.jobs(job_id, light=True)
             if not rows:
                 return
+            registered = status == "success" and self._end_hook_first(job_id, rows[0])
             t = now_ms()
             start = min((r.start_time or r.create_time) for r in rows)
             moved = self._jobs.set_job_status(job_id, status, job_sources_for(status), end_time=t,
@@ -360,8 +361,17 @@ class Scheduler:
         if moved:
             for r in rows:
                 self._gateway.job_ended(job_id, (r.role, r.party_id), status)
-            if self._on_end is not None:
+            if self._on_end is not None and not registered:
                 self._on_end(rows[0], status)
+
+    def _end_hook_first(self, job_id: str, row: JobRow) -> bool:
+        """A successful job's end hook (model registration) runs before the job shows success, so
+        a client that sees success can deploy at once. Under the lock: no other end can interleave."""
+        state = self._jobs.job_cancel_state(job_id)
+        if self._on_end is None or state is None or state[0] not in job_sources_for("success"):
+            return False
+        self._on_end(row, "success")
+        return True
 
     def request_stop(self, job_id: str, status: str = "canceled") -> bool:
         """Stop a job at once, from the caller's thread: never queued behind the scheduler's work."""
