@@ -11,7 +11,7 @@ import pytest
 
 from fedloom.errors import AuthenticationFailed, InvalidInput
 from fedloom.federation.auth import HEADER_SIZE, SECRET_FILE, Tags, seal, server_secret, session_key, unseal
-from fedloom.federation.channel import Channel, Mailbox, session_name
+from fedloom.federation.channel import Channel, Mailbox, session_job, session_name
 
 G, H, A = ("guest", 9999), ("host", 10000), ("arbiter", 10000)
 SECRET = b"s" * 32
@@ -173,6 +173,9 @@ def test_drop_session_removes_only_that_job(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["job1_x.a.0", "job1_x.b.0"]
     box.drop_session("job1.a.0")  # twice: nothing to do
     assert box.job_sessions("nothing") == []
+    assert box.sessions() == ["job1_x.a.0", "job1_x.b.0"]
+    assert [session_job(s) for s in box.sessions()] == ["job1_x", "job1_x"]
+    assert session_job("job_cpn_0") is None  # not a session name: dropped at start
 
 
 def test_mailbox_files_are_owner_only(tmp_path: Path) -> None:

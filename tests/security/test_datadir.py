@@ -164,9 +164,13 @@ def test_every_file_is_owner_only_after_a_real_pipeline(tmp_path: Path, demo_dir
     assert loose == {}, f"readable by others: {loose}"
 
 
-def test_staging_leftovers_are_removed_at_start(tmp_path: Path) -> None:
+def test_staging_and_stale_mailboxes_are_removed_at_start(tmp_path: Path) -> None:
     data = tmp_path / "data"
     staging = staging_dir(data)
+    stale = [federation_dir(data) / s for s in ("202001010000.reader_0.0", "job_reader_0_0")]
+    for session in stale:
+        (session / "m" / "guest-9999__host-10000").mkdir(parents=True)
+        (session / "m" / "guest-9999__host-10000" / "00000000.msg").write_bytes(b"old")
     (staging / "a-killed-upload").mkdir(parents=True)
     (staging / "a-killed-upload" / "part-0.csv").write_text("id,x\n1,2\n")
     (staging / "loose.tmp").write_text("x")
@@ -177,6 +181,7 @@ def test_staging_leftovers_are_removed_at_start(tmp_path: Path) -> None:
     srv = start_server(data)
     try:
         assert list(staging.iterdir()) == []
+        assert not any(session.exists() for session in stale)  # jobs unknown to this server
         assert stat.S_IMODE(staging.stat().st_mode) == 0o700
         assert (outside / "keep.txt").read_text() == "not the server's"  # a symlink is removed, not followed
     finally:

@@ -31,6 +31,12 @@ def session_name(job_id: str, component: str, task_version: int) -> str:
     return f"{job_id}.{component}.{int(task_version)}"
 
 
+def session_job(session: str) -> str | None:
+    """The job id of a session made by `session_name`, or None for any other name."""
+    job_id, dot, _ = session.partition(".")
+    return job_id if dot else None
+
+
 
 def _safe(part: str) -> str:
     if not part or "/" in part or part.startswith(".") or "\x00" in part:
@@ -76,14 +82,17 @@ class Mailbox:
             target.unlink(missing_ok=True)
             return data
 
+    def sessions(self) -> list[str]:
+        """Every session that has messages here."""
+        try:
+            return sorted(os.listdir(self.root))
+        except FileNotFoundError:
+            return []
+
     def job_sessions(self, job_id: str) -> list[str]:
         """The sessions of `job_id` that have messages here (see `session_name`)."""
         prefix = f"{check_id('job_id', job_id)}."
-        try:
-            names = os.listdir(self.root)
-        except FileNotFoundError:
-            return []
-        return sorted(n for n in names if n.startswith(prefix))
+        return [n for n in self.sessions() if n.startswith(prefix)]
 
     def drop_session(self, session: str) -> None:
         """Delete every message of `session`, read or not (its tasks have ended)."""
@@ -127,4 +136,4 @@ class Channel:
         return codec.loads(payload)
 
 
-__all__ = ["Channel", "Mailbox", "Party", "session_name"]
+__all__ = ["Channel", "Mailbox", "Party", "session_job", "session_name"]

@@ -10,8 +10,9 @@ from typing import Any
 from fedloom.config import Settings
 from fedloom.errors import InvalidInput, NotFound
 from fedloom.federation.auth import session_key
-from fedloom.federation.channel import Mailbox, session_name
+from fedloom.federation.channel import Mailbox, session_job, session_name
 from fedloom.paths import federation_dir
+from fedloom.scheduler.status import END
 from fedloom.services.plans import PlanCache
 from fedloom.storage.tables import TableStore
 from fedloom.store import Stores, now_ms
@@ -89,6 +90,19 @@ class PartyService:
             )
             count += 1
         return count
+
+    def drop_stale_sessions(self) -> int:
+        """At start: the mailboxes of jobs that ended or vanished while no server ran (or of unknown names)."""
+        open_jobs: dict[str, bool] = {}
+        dropped = 0
+        for session in self._mailbox.sessions():
+            job_id = session_job(session)
+            if job_id is not None and job_id not in open_jobs:
+                open_jobs[job_id] = any(r.status not in END for r in self._stores.jobs.jobs(job_id))
+            if job_id is None or not open_jobs[job_id]:
+                self._mailbox.drop_session(session)
+                dropped += 1
+        return dropped
 
     # ---- inputs -----------------------------------------------------------------------------
     def _task_spec(self, job_id: str, component: str, version: int, party: Party) -> TaskSpec:

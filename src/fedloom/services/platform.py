@@ -62,6 +62,7 @@ class Platform:
         recovered = self.party.recover()
         if recovered:
             log.warning("recovered %d task(s) interrupted by the last shutdown", recovered)
+        self.party.drop_stale_sessions()
         if self.settings.worker_preload:
             self.party.pool.warm_up()
         self.scheduler.start()
