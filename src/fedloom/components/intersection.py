@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from fedloom.components.api import ComponentSpec, Context, Params, peers
 from fedloom.errors import InvalidInput
@@ -13,6 +13,7 @@ from fedloom.ml.psi import PsiGuest, PsiHost, new_salt
 from fedloom.storage.frame import Frame
 
 MAX_RANDOM_BIT = 1024  # FATE's default is 128
+MAX_OPTION = 1 << 20  # any number in the method option dicts (key_length 8192, random_bit 1024...)
 
 
 class IntersectParams(Params):
@@ -41,6 +42,18 @@ class IntersectParams(Params):
     with_encode: bool = False
     encode_params: dict[str, Any] | None = None
     random_bit: int | None = Field(default=None, ge=1, le=MAX_RANDOM_BIT)
+
+    @field_validator(
+        "rsa_params", "dh_params", "ecdh_params", "raw_params", "intersect_cache_param",
+        "intersect_preprocess_params", "encode_params",
+    )
+    @classmethod
+    def _bounded_numbers(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        # FATE's method options are accepted (and unused: ECDH serves every method), but bounded.
+        for key, item in (value or {}).items():
+            if isinstance(item, (int, float)) and not isinstance(item, bool) and not abs(item) <= MAX_OPTION:
+                raise ValueError(f"{key} must be a finite number of magnitude at most {MAX_OPTION}")
+        return value
 
 
 def run(ctx: Context) -> None:
