@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from tests.e2e.conftest import Api
@@ -104,9 +103,3 @@ def test_a_job_larger_than_a_party_is_refused_with_the_numbers(api: Api) -> None
     res = api.post("/job/submit", {"job_dsl": dsl, "job_runtime_conf": conf})
     assert res["retcode"] == 101
     assert "10000 cores" in res["retmsg"] and "in total" in res["retmsg"]
-
-
-def test_openapi_document_is_served(api: Api) -> None:
-    base = str(api.http.base_url).removesuffix("/").removesuffix("/v1")
-    doc = httpx.get(f"{base}/openapi.json").json()
-    assert "/v1/job/submit" in doc["paths"]

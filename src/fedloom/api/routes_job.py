@@ -145,8 +145,8 @@ async def clean(request: Request) -> Response:
 
 @router.post("/job/log/download")
 async def log_download(request: Request) -> Response:
-    req = await body(request, JobIdBody)
-    try:
+    try:  # a refused job id gets a non-200 too: clients untar any 200
+        req = await body(request, JobIdBody)
         data = await call(jobs.log_archive, platform(request), req.job_id)
     except FedloomError as exc:
         return download_error(exc)
