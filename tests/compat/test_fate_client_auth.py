@@ -76,7 +76,7 @@ def _wait_up(port: int) -> None:
     raise AssertionError("server did not start")
 
 
-def test_flow_cli_signed_requests_are_accepted(keyed_server: int, demo_dir: Path) -> None:
+def test_flow_cli_signed_requests_are_accepted(keyed_server: int, demo_dir: Path, tmp_path: Path) -> None:
     _init(keyed_server, SECRET_KEY)
     res = flow("data", "upload", "-c", str(demo_dir / "upload_breast_hetero_guest.json"), "--drop")
     assert res["retcode"] == 0, res  # multipart, conf in the query string: path and query are signed
@@ -89,6 +89,8 @@ def test_flow_cli_signed_requests_are_accepted(keyed_server: int, demo_dir: Path
             break
         time.sleep(0.2)
     assert info["data"]["count"] == 569, info
+    log = flow("job", "log", "-j", job_id, "-o", str(tmp_path / "log"))
+    assert log["retcode"] not in (101, 109), log  # past the guard (an upload job may have no log yet)
 
 
 def test_flow_sdk_signed_requests_are_accepted(keyed_server: int) -> None:
