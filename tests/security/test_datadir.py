@@ -18,7 +18,7 @@ from fedloom.datadir import LOCK_FILE
 from fedloom.errors import Conflict
 from fedloom.federation.auth import SECRET_FILE, Tags, seal, session_key
 from fedloom.federation.channel import session_name
-from fedloom.paths import federation_dir, staging_dir
+from fedloom.paths import federation_dir, staging_dir, tables_dir
 from fedloom.server import EmbeddedServer
 from tests.e2e.jobs import hetero_lr_job, psi_job
 from tests.security.conftest import Api, start_server
@@ -164,9 +164,12 @@ def test_every_file_is_owner_only_after_a_real_pipeline(tmp_path: Path, demo_dir
     assert loose == {}, f"readable by others: {loose}"
 
 
-def test_staging_and_stale_mailboxes_are_removed_at_start(tmp_path: Path) -> None:
+def test_staging_half_written_tables_and_stale_mailboxes_are_removed_at_start(tmp_path: Path) -> None:
     data = tmp_path / "data"
     staging = staging_dir(data)
+    half_written = tables_dir(data) / "experiment" / ".tmp-crashed-write"
+    half_written.mkdir(parents=True)
+    (half_written / "part-0.parquet").write_bytes(b"half")
     stale = [federation_dir(data) / s for s in ("202001010000.reader_0.0", "job_reader_0_0")]
     for session in stale:
         (session / "m" / "guest-9999__host-10000").mkdir(parents=True)
@@ -180,7 +183,7 @@ def test_staging_and_stale_mailboxes_are_removed_at_start(tmp_path: Path) -> Non
     (staging / "link-out").symlink_to(outside)
     srv = start_server(data)
     try:
-        assert list(staging.iterdir()) == []
+        assert list(staging.iterdir()) == [] and not half_written.exists()
         assert not any(session.exists() for session in stale)  # jobs unknown to this server
         assert stat.S_IMODE(staging.stat().st_mode) == 0o700
         assert (outside / "keep.txt").read_text() == "not the server's"  # a symlink is removed, not followed

@@ -41,18 +41,6 @@ def test_two_staging_files_never_share_a_name(tmp_path: Path) -> None:
         assert a.path != b.path
 
 
-def test_clean_empties_the_directory(tmp_path: Path) -> None:
-    (tmp_path / "upload-1").write_bytes(b"x")
-    (tmp_path / "leftover").mkdir()
-    (tmp_path / "leftover" / "f").write_bytes(b"x")
-    outside = tmp_path.parent / f"{tmp_path.name}-keep"
-    outside.mkdir()
-    os.symlink(outside, tmp_path / "link")
-    assert staging.clean(tmp_path) == 3
-    assert list(tmp_path.iterdir()) == [] and outside.is_dir()
-    assert staging.clean(tmp_path / "missing") == 0
-
-
 def test_replacing_writes_atomically_and_leaves_no_temporary(tmp_path: Path) -> None:
     (tmp_path / "out.csv").write_bytes(b"old")
     with staging.replacing(tmp_path, "out.csv") as stream:

@@ -47,6 +47,7 @@ class Platform:
             secret = server_secret(data_dir)
             self.stores: Stores = open_stores(settings.sqlalchemy_url)
             self.tables = TableStore(tables_dir(data_dir))
+            self.tables.clean_leftovers()  # half-written tables of a crashed run
             self.plans = PlanCache()
             self.party = PartyService(settings, self.stores, self.tables, self.plans, self._task_ended, secret)
             self.scheduler = Scheduler(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import stat
 import uuid
 from collections.abc import Iterator
@@ -75,20 +74,6 @@ def copy_into(fd: int, staging: StagingFile, limit: int, setting: str) -> None:
     staging.finish()
 
 
-def clean(directory: Path) -> int:
-    """Remove everything left in a staging directory; returns how many entries were removed."""
-    if not directory.is_dir():
-        return 0
-    removed = 0
-    for entry in directory.iterdir():
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            entry.unlink(missing_ok=True)
-        removed += 1
-    return removed
-
-
 @contextlib.contextmanager
 def replacing(directory: Path, name: str) -> Iterator[BinaryIO]:
     """A stream whose content replaces `directory/name` atomically when the block ends without error.
@@ -137,4 +122,4 @@ def fd_path(fd: int) -> Path | None:
         return None
 
 
-__all__ = ["StagingFile", "clean", "copy_into", "fd_path", "open_regular", "owner_only_dir", "replacing"]
+__all__ = ["StagingFile", "copy_into", "fd_path", "open_regular", "owner_only_dir", "replacing"]
