@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
@@ -13,7 +12,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
 from fedloom.api._deps import body, call, platform
-from fedloom.api.envelope import json_body, ok, parse
+from fedloom.api.envelope import json_body, load_json, ok, parse
 from fedloom.api.schemas import DownloadBody, HistoryBody, TableBody, TableListBody, UploadConf
 from fedloom.errors import InvalidInput
 from fedloom.services import tables
@@ -37,13 +36,7 @@ def _query_conf(request: Request) -> dict[str, Any]:
         return {}
     text = unquote(raw)
     if text.lstrip().startswith("{"):
-        try:
-            conf = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            raise InvalidInput(
-                "upload conf in the query string is not valid JSON; note that a '#' in a path "
-                "or name cuts the query short"
-            ) from exc
+        conf = load_json(text, "upload conf in the query string (a '#' in a path or name cuts it short)")
         if not isinstance(conf, dict):
             raise InvalidInput("upload conf must be a JSON object")
         return conf
