@@ -32,7 +32,13 @@ MULTIPART = "multipart/form-data"
 
 
 class _Answered(Exception):
-    """Raised from `receive` after the guard has already answered (body over the limit)."""
+    """Raised from `receive` when there is nobody left to answer (the client went away)."""
+
+
+class _OverLimit(Exception):
+    """Raised from `receive` the moment the body passes its limit. It unwinds the app first (so a
+    route's clean-up, such as removing a staging file, is done before the client hears the answer);
+    the guard then answers 101 and closes the connection."""
 
 
 @dataclass
@@ -133,12 +139,16 @@ class Guard:
         sender = _Sender(send, req.path in DOWNLOAD_PATHS)
         try:
             try:
-                receive = await self._admit(req, receive, sender)
+                receive = await self._admit(req, receive)
             except FedloomError as exc:
                 await sender.answer(exc.retcode, exc.message, close=_unread_body(req, exc))
                 return
             await self.app(scope, receive, sender)
         except _Answered:
+            return
+        except _OverLimit as exc:
+            if not sender.started:
+                await sender.answer(101, str(exc), close=True)
             return
         except Exception:
             if sender.started:
@@ -148,12 +158,12 @@ class Guard:
             log.exception("internal error (reference %s) on %s", ref, req.path)
             await sender.answer(100, f"internal error (reference {ref}; the server log has the details)")
 
-    async def _admit(self, req: _Request, receive: Receive, sender: _Sender) -> Receive:
+    async def _admit(self, req: _Request, receive: Receive) -> Receive:
         """Check one request; return the `receive` the app must use (counted, or replaying a read body)."""
         self._check_host(req)
         self._check_origin(req)
         limit, setting = self._check_body(req)
-        counted = _Counted(receive, limit, setting, sender)
+        counted = _Counted(receive, limit, setting)
         if self._verifier is None or (req.path in DOCS_PATHS and self.settings.api_docs):
             return counted
         body = b""
@@ -238,11 +248,10 @@ def _unread_body(req: _Request, exc: FedloomError) -> bool:
 class _Counted:
     """`receive` that counts body bytes as they arrive and answers 101 the moment the limit is passed."""
 
-    def __init__(self, receive: Receive, limit: int, setting: str, sender: _Sender) -> None:
+    def __init__(self, receive: Receive, limit: int, setting: str) -> None:
         self._receive = receive
         self._limit = limit
         self._setting = setting
-        self._sender = sender
         self._replay: bytes | None = None
         self.count = 0
 
@@ -254,9 +263,7 @@ class _Counted:
         if message["type"] == "http.request":
             self.count += len(message.get("body", b""))
             if self.count > self._limit:
-                if not self._sender.started:
-                    await self._sender.answer(101, _too_large(self._limit, self._setting), close=True)
-                raise _Answered
+                raise _OverLimit(_too_large(self._limit, self._setting))
         return message
 
     async def read_all(self) -> bytes:
