@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
+from starlette.background import BackgroundTask
 
 from fedloom.api._deps import body, call, initiator_party, platform
 from fedloom.api.envelope import download_error, file_or_ok, ok
@@ -71,13 +72,13 @@ async def output_data(request: Request) -> Response:
 async def output_data_download(request: Request) -> Response:
     try:
         req, role, pid = await _target(request)
-        data = await call(tracking.output_data_archive, platform(request), req.job_id, req.component_name,
-                          role, pid, req.limit)
+        archive = await call(tracking.output_data_archive, platform(request), req.job_id, req.component_name,
+                             role, pid, req.limit)
     except FedloomError as exc:
         return download_error(exc, status=210)
     name = f"job_{req.job_id}_{req.component_name}_{role}_{pid}_output_data.tar.gz"
-    return Response(data, media_type="application/gzip",
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+    return FileResponse(archive.path, media_type="application/gzip", background=BackgroundTask(archive.close),
+                        headers={"Content-Disposition": f"attachment; filename={name}"})  # unquoted, as FATE
 
 
 @router.post("/tracking/component/output/data/table")

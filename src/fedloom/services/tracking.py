@@ -5,11 +5,15 @@ from __future__ import annotations
 import io
 import json
 import tarfile
-from typing import Any
+from typing import Any, BinaryIO
 
 from fedloom.errors import NoData, NotFound
+from fedloom.paths import staging_dir
 from fedloom.services.platform import Platform
 from fedloom.storage.frame import Frame, json_safe
+from fedloom.storage.staging import StagingFile
+
+_CSV_BATCH = 10_000
 
 
 def metric_all(p: Platform, job_id: str, component: str, role: str, party_id: int) -> dict[str, Any]:
@@ -75,24 +79,37 @@ def output_data(p: Platform, job_id: str, component: str, role: str, party_id: i
 
 
 def output_data_archive(p: Platform, job_id: str, component: str, role: str, party_id: int,
-                        limit: int) -> bytes:
+                        limit: int) -> StagingFile:
+    """FATE's output-data tar.gz (`<name>.csv` + `<name>.meta` per output), written to an owner-only
+    staging file that the caller serves and closes. Rows go out in batches, so memory holds the table
+    and one batch of text, never the CSV or the archive."""
     frames = _frames(p, job_id, component, role, party_id)
     if not frames:
         raise NoData(f"no output data for {component} at {role} {party_id} (job {job_id})")
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, frame in frames:
-            _add(tar, f"{name}.csv", fate_csv(frame, limit))
-            _add(tar, f"{name}.meta", json.dumps({"header": frame.header()}).encode())
-    return buf.getvalue()
+    staging = staging_dir(p.settings.resolved_data_dir)
+    archive = StagingFile(staging)
+    try:
+        with tarfile.open(fileobj=archive.stream, mode="w:gz") as tar:
+            for name, frame in frames:
+                with StagingFile(staging) as csv:
+                    write_fate_csv(csv.stream, frame, limit)
+                    tar.add(csv.finish(), arcname=f"{name}.csv", recursive=False)
+                _add(tar, f"{name}.meta", json.dumps({"header": frame.header()}).encode())
+        archive.finish()
+    except BaseException:
+        archive.close()
+        raise
+    return archive
 
 
-def fate_csv(frame: Frame, limit: int = -1) -> bytes:
+def write_fate_csv(out: BinaryIO, frame: Frame, limit: int = -1) -> None:
     """Output data as FATE wrote it and fate-client's `to_pandas` parses it: bare values, and a value
     holding a comma (predict_detail) wrapped in double quotes with single quotes inside."""
-    lines = [",".join(frame.header())]
-    lines.extend(",".join(_fate_cell(v) for v in row) for row in frame.rows(limit))
-    return ("\n".join(lines) + "\n").encode()
+    out.write((",".join(frame.header()) + "\n").encode())
+    end = frame.count if limit < 0 else min(limit, frame.count)
+    for start in range(0, end, _CSV_BATCH):
+        rows = frame.rows(min(_CSV_BATCH, end - start), start=start)
+        out.write("".join(",".join(_fate_cell(v) for v in row) + "\n" for row in rows).encode())
 
 
 def _fate_cell(value: Any) -> str:
@@ -131,4 +148,4 @@ def component_list(p: Platform, job_id: str) -> list[str]:
 
 
 __all__ = ["component_list", "metric_all", "metric_data", "metric_names", "output_data",
-           "output_data_archive", "output_model", "output_tables", "parameters", "summary"]
+           "output_data_archive", "output_model", "output_tables", "parameters", "summary", "write_fate_csv"]

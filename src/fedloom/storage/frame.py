@@ -68,14 +68,16 @@ class Frame:
             meta=dict(self.meta),
         )
 
-    def rows(self, limit: int | None = None) -> list[list[Any]]:
-        """Rows as Python values in `header()` order (for previews and CSV)."""
-        n = self.count if limit is None or limit < 0 else min(limit, self.count)
-        cols: list[list[Any]] = [self.ids[:n].tolist()]
+    def rows(self, limit: int | None = None, start: int = 0) -> list[list[Any]]:
+        """Rows `start`..`start + limit` (all when limit is None or negative) as Python values in
+        `header()` order (for previews and CSV)."""
+        end = self.count if limit is None or limit < 0 else min(start + limit, self.count)
+        window = slice(start, end)
+        cols: list[list[Any]] = [self.ids[window].tolist()]
         if self.label is not None:
-            cols.append(_plain(self.label[:n]))
-        cols.extend(_plain(self.features[:n, j]) for j in range(self.features.shape[1]))
-        cols.extend(_plain(v[:n]) for v in self.extra.values())
+            cols.append(_plain(self.label[window]))
+        cols.extend(_plain(self.features[window, j]) for j in range(self.features.shape[1]))
+        cols.extend(_plain(v[window]) for v in self.extra.values())
         return [list(r) for r in zip(*cols, strict=True)] if cols else []
 
 

@@ -49,6 +49,13 @@ class StagingFile:
             raise InvalidInput(f"upload is larger than {limit} bytes (the setting {setting!r})")
         self._stream.write(data)
 
+    @property
+    def stream(self) -> BinaryIO:
+        """The open file, for writers that need a file object (tarfile); no limit is counted."""
+        if self._stream is None:
+            raise ValueError("staging file already finished")
+        return self._stream
+
     def finish(self) -> Path:
         """Close the file for writing; it can now be read at `path`."""
         if self._stream is not None:
