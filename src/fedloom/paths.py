@@ -21,7 +21,7 @@ ID_FORMATS: dict[str, re.Pattern[str]] = {
     "role": re.compile(r"guest|host|arbiter|local"),
     "namespace": re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}"),
     "table_name": re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}"),
-    "model_id": re.compile(r"[A-Za-z0-9_#.-]{1,256}"),
+    "model_id": re.compile(r"[A-Za-z0-9_#-][A-Za-z0-9_#.-]{0,255}"),
     "model_version": re.compile(r"[A-Za-z0-9_-]{1,64}"),
 }
 MAX_PARTY_ID = 2**31 - 1
