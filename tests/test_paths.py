@@ -73,7 +73,10 @@ def test_kind_overrides_the_format_but_the_message_names_the_field() -> None:
 
 @settings(max_examples=300, deadline=None, database=None)
 @given(st.text(max_size=80))
-@example(".").example("..").example(".hidden").example("a/../b")
+@example(".")
+@example("..")
+@example(".hidden")
+@example("a/../b")
 def test_an_accepted_id_is_always_one_plain_path_component(value: str) -> None:
     for kind in ("job_id", "component_name", "namespace", "table_name", "model_id"):
         try:
