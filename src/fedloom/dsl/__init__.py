@@ -2,7 +2,7 @@
 
 from fedloom.dsl._util import deep_merge
 from fedloom.dsl.catalog import ComponentCatalog
-from fedloom.dsl.conf import ROLES, Party
+from fedloom.dsl.conf import ROLES
 from fedloom.dsl.convert import convert_conf_v1, convert_dsl_v1, v1_reader_names
 from fedloom.dsl.dependency import dependency_view
 from fedloom.dsl.graph import DATA_KEYS, ComponentNode, Ref
@@ -11,6 +11,7 @@ from fedloom.dsl.job_parameters import DEFAULT_TIMEOUT, JobParameters, JobType
 from fedloom.dsl.parser import parse_job
 from fedloom.dsl.plan import JobPlan
 from fedloom.dsl.predict import generate_predict_dsl, merge_predict_conf, predict_conf_template
+from fedloom.ids import Party
 
 __all__ = [
     "DATA_KEYS",

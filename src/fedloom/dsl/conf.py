@@ -5,18 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
 from fedloom.dsl._util import as_dict, fail, optional_dict, quoted, to_party_id, type_name
 from fedloom.dsl.limits import check_party_count
+from fedloom.ids import Party
 
 ROLES = ("guest", "host", "arbiter", "local")
 ALL = "all"
-
-
-class Party(NamedTuple):
-    role: str
-    party_id: int
 
 
 @dataclass(frozen=True)

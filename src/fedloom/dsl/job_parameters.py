@@ -7,7 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from fedloom.dsl._util import deep_merge, fail
-from fedloom.dsl.conf import Party, RoleTable, ScopedSection
+from fedloom.dsl.conf import RoleTable, ScopedSection
+from fedloom.ids import Party
 
 JobType = Literal["train", "predict"]
 DEFAULT_TIMEOUT = 259200  # 3 days, FATE's job_default_config.job_timeout

@@ -9,9 +9,10 @@ from typing import Any
 
 from fedloom.dsl._util import deep_merge, fail
 from fedloom.dsl.catalog import ComponentCatalog
-from fedloom.dsl.conf import Party, RoleTable, ScopedSection
+from fedloom.dsl.conf import RoleTable, ScopedSection
 from fedloom.dsl.graph import ComponentNode
 from fedloom.errors import InvalidInput
+from fedloom.ids import Party
 
 Key = tuple[str, Party]
 

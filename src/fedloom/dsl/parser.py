@@ -8,7 +8,7 @@ from typing import Any
 
 from fedloom.dsl._util import as_dict, fail
 from fedloom.dsl.catalog import ComponentCatalog
-from fedloom.dsl.conf import Party, RoleTable, ScopedSection, parse_roles, parse_scoped
+from fedloom.dsl.conf import RoleTable, ScopedSection, parse_roles, parse_scoped
 from fedloom.dsl.constraints import check_glm_roles
 from fedloom.dsl.convert import convert_conf_v1, convert_dsl_v1
 from fedloom.dsl.graph import ComponentNode, parse_graph
@@ -18,6 +18,7 @@ from fedloom.dsl.limits import check_component_count, check_nesting
 from fedloom.dsl.params import resolve_params
 from fedloom.dsl.plan import JobPlan
 from fedloom.dsl.providers import parse_provider_section, resolve_providers
+from fedloom.ids import Party
 
 _CONF_KEYS = frozenset(
     {"dsl_version", "initiator", "role", "job_parameters", "component_parameters", "provider"}

@@ -6,12 +6,13 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from fedloom.dsl.conf import Party, RoleTable
+from fedloom.dsl.conf import RoleTable
 from fedloom.dsl.graph import ComponentNode
 from fedloom.dsl.ids import model_id_for
 from fedloom.dsl.job_parameters import JobParameters, JobType
 from fedloom.dsl.params import ResolvedParams
 from fedloom.errors import NotFound
+from fedloom.ids import Party
 
 
 class JobPlan:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fedloom.dsl.conf import Party, RoleTable, ScopedSection, parse_scoped
+from fedloom.dsl.conf import RoleTable, ScopedSection, parse_scoped
 from fedloom.dsl.graph import ComponentNode, parse_provider
+from fedloom.ids import Party
 
 
 def parse_provider_section(raw: Any, roles: RoleTable) -> str | ScopedSection:
