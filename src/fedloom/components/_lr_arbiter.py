@@ -16,13 +16,14 @@ from fedloom.components._lr_common import (
     LOSS,
     PUBKEY,
     FloatArray,
+    LRContext,
     Roles,
     make_optimizer,
     progress_message,
     recv_vector,
 )
 from fedloom.components._lr_params import HeteroLRParams
-from fedloom.components.api import Context
+from fedloom.ids import Party
 from fedloom.ml.optim import Optimizer
 from fedloom.ml.paillier import PrivateKey, generate_keypair
 
@@ -36,8 +37,8 @@ class ArbiterFit:
     loss_history: list[float] = field(default_factory=list)
 
 
-def fit_arbiter(ctx: Context, roles: Roles) -> ArbiterFit:
-    p: HeteroLRParams = ctx.params
+def fit_arbiter(ctx: LRContext, roles: Roles) -> ArbiterFit:
+    p = ctx.params
     public_key, private_key = generate_keypair(p.encrypt_param.key_length)
     ctx.send(PUBKEY, public_key.to_dict(), [roles.guest, *roles.hosts])
     batch_num = int(ctx.recv(BATCH_INFO, roles.guest)["batch_num"])
@@ -65,7 +66,7 @@ def fit_arbiter(ctx: Context, roles: Roles) -> ArbiterFit:
     return result
 
 
-def _batch_update(ctx: Context, roles: Roles, key: PrivateKey, opt: Optimizer) -> tuple[FloatArray, float | None]:
+def _batch_update(ctx: LRContext, roles: Roles, key: PrivateKey, opt: Optimizer) -> tuple[FloatArray, float | None]:
     """Decrypt every party's gradient, take one optimizer step over their concatenation, return the slices.
 
     The rules (rmsprop, adam...) are elementwise, so one optimizer over the concatenation is FATE's
@@ -83,7 +84,7 @@ def _batch_update(ctx: Context, roles: Roles, key: PrivateKey, opt: Optimizer) -
     return delta, loss
 
 
-def _receivers(roles: Roles) -> list[tuple[str, tuple[str, int]]]:
+def _receivers(roles: Roles) -> list[tuple[str, Party]]:
     return [(GUEST_OPTIM_GRADIENT, roles.guest)] + [(HOST_OPTIM_GRADIENT, h) for h in roles.hosts]
 
 

@@ -16,6 +16,7 @@ from fedloom.ml.paillier import MATRIX_FRAC_BITS, EncryptedVector, PublicKey
 from fedloom.storage.frame import Frame
 
 FloatArray = npt.NDArray[np.float64]
+LRContext = Context[HeteroLRParams]
 MODULE = "HeteroLR"
 
 # FATE's transfer variable names (HeteroLRTransferVariable), plus the one-off id alignment.
@@ -61,7 +62,7 @@ class Roles:
         return len(self.hosts) == 1
 
 
-def roles_of(ctx: Context) -> Roles:
+def roles_of(ctx: LRContext) -> Roles:
     guests, hosts, arbiters = peers(ctx, "guest"), peers(ctx, "host"), peers(ctx, "arbiter")
     if len(guests) != 1 or not hosts or len(arbiters) != 1:
         raise InvalidInput(
@@ -85,18 +86,18 @@ def matrix_frac_bits(p: HeteroLRParams) -> int:
     return MATRIX_FRAC_BITS if p.floating_point_precision is None else p.floating_point_precision
 
 
-def send_vector(ctx: Context, name: str, vector: EncryptedVector, to: list[Party]) -> None:
+def send_vector(ctx: LRContext, name: str, vector: EncryptedVector, to: list[Party]) -> None:
     ctx.send(name, vector.to_bytes(), to)
 
 
-def recv_vector(ctx: Context, name: str, frm: Party, key: PublicKey) -> EncryptedVector:
+def recv_vector(ctx: LRContext, name: str, frm: Party, key: PublicKey) -> EncryptedVector:
     data = ctx.recv(name, frm)
     if not isinstance(data, bytes):
         raise InvalidInput(f"HeteroLR: message {name!r} from {frm[0]} {frm[1]} is not a ciphertext vector")
     return EncryptedVector.from_bytes(key, data)
 
 
-def recv_public_key(ctx: Context, frm: Party) -> PublicKey:
+def recv_public_key(ctx: LRContext, frm: Party) -> PublicKey:
     return PublicKey.from_dict(ctx.recv(PUBKEY, frm))
 
 
@@ -105,14 +106,14 @@ def mean_of(vector: EncryptedVector, count: int) -> EncryptedVector:
     return vector.mul(1.0 / count, frac_bits=INV_BATCH_FRAC_BITS)
 
 
-def train_frame(ctx: Context) -> Frame:
+def train_frame(ctx: LRContext) -> Frame:
     frames = ctx.inputs.data("train_data")
     if len(frames) != 1:
         raise InvalidInput(f"HeteroLR takes exactly one train_data table, got {len(frames)}")
     return frames[0]
 
 
-def eval_frames(ctx: Context) -> list[tuple[str, Frame]]:
+def eval_frames(ctx: LRContext) -> list[tuple[str, Frame]]:
     """The (type, frame) pairs to predict on, in the same order at guest and hosts."""
     if ctx.mode == "fit":
         out = [("train", train_frame(ctx))]

@@ -7,10 +7,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from fedloom.components._lr_common import CONVERGE_FLAG, FloatArray, Roles, progress_message
-from fedloom.components._lr_params import HeteroLRParams
+from fedloom.components._lr_common import CONVERGE_FLAG, FloatArray, LRContext, Roles, progress_message
 from fedloom.components._lr_predict import LinearPart, predict_guest, predict_host
-from fedloom.components.api import Context
 from fedloom.ml.metrics import evaluate
 from fedloom.ml.optim import Optimizer
 
@@ -18,14 +16,14 @@ _TYPES = {"auc": "AUC", "ks": "KS"}
 B = TypeVar("B")
 
 
-def run_epochs(ctx: Context, roles: Roles, opt: Optimizer, w: FloatArray, batches: Sequence[B],
+def run_epochs(ctx: LRContext, roles: Roles, opt: Optimizer, w: FloatArray, batches: Sequence[B],
                step: Callable[[B, FloatArray], FloatArray],
                validate: Callable[[FloatArray, int], None]) -> tuple[FloatArray, int, bool]:
     """Up to max_iter epochs of `step` over the batches; stops when the arbiter's flag says converged.
 
     Returns the weights, the epochs run and whether training converged.
     """
-    p: HeteroLRParams = ctx.params
+    p = ctx.params
     iters, converged = 0, False
     for epoch in range(p.max_iter):
         opt.set_iteration(epoch)
@@ -41,9 +39,9 @@ def run_epochs(ctx: Context, roles: Roles, opt: Optimizer, w: FloatArray, batche
     return w, iters, converged
 
 
-def due(ctx: Context, epoch: int) -> bool:
+def due(ctx: LRContext, epoch: int) -> bool:
     """FATE's rule: every `validation_freqs` iterations (an int), or at the listed iterations (1-based)."""
-    p: HeteroLRParams = ctx.params
+    p = ctx.params
     if p.validation_freqs is None or not ctx.inputs.has("validate_data"):
         return False
     if isinstance(p.validation_freqs, int):
@@ -51,15 +49,15 @@ def due(ctx: Context, epoch: int) -> bool:
     return (epoch + 1) in p.validation_freqs
 
 
-def validate_host(ctx: Context, roles: Roles, header: list[str], w: FloatArray) -> None:
+def validate_host(ctx: LRContext, roles: Roles, header: list[str], w: FloatArray) -> None:
     """The host's share: its plaintext w.x per validation row, as in FATE's prediction."""
     frames = [("validate", f) for f in ctx.inputs.data("validate_data")]
     predict_host(ctx, roles.guest, LinearPart(header, w), frames)
 
 
-def validate_guest(ctx: Context, roles: Roles, header: list[str], w: FloatArray, epoch: int) -> None:
+def validate_guest(ctx: LRContext, roles: Roles, header: list[str], w: FloatArray, epoch: int) -> None:
     """Score the validation rows with the current weights and log AUC and KS for this iteration."""
-    p: HeteroLRParams = ctx.params
+    p = ctx.params
     coef, intercept = (w[:-1], float(w[-1])) if p.init_param.fit_intercept else (w, 0.0)
     frames = [("validate", f) for f in ctx.inputs.data("validate_data")]
     out = predict_guest(ctx, roles.hosts, LinearPart(header, coef, intercept), frames, p.predict_param.threshold)

@@ -37,6 +37,7 @@ from fedloom.components._lr_common import (
     LOSS_INTERMEDIATE,
     SAMPLE_IDS,
     FloatArray,
+    LRContext,
     Roles,
     make_optimizer,
     matrix_frac_bits,
@@ -49,8 +50,6 @@ from fedloom.components._lr_common import (
 from fedloom.components._lr_epochs import run_epochs, validate_guest, validate_host
 from fedloom.components._lr_guest import GuestFit, binary_labels, share_batches
 from fedloom.components._lr_host import HostFit, align_to, batch_positions
-from fedloom.components._lr_params import HeteroLRParams
-from fedloom.components.api import Context
 from fedloom.errors import InvalidInput
 from fedloom.ml.lr import Indices, init_weights
 from fedloom.ml.optim import Optimizer
@@ -78,8 +77,8 @@ class _GuestBatch:
     cross: list[EncryptedVector]  # [[M_b]] column j = [[X_h,b^T A_b,j]] (length d_h)
 
 
-def fit_guest_gram(ctx: Context, roles: Roles) -> GuestFit:
-    p: HeteroLRParams = ctx.params
+def fit_guest_gram(ctx: LRContext, roles: Roles) -> GuestFit:
+    p = ctx.params
     frame = train_frame(ctx)
     fit_intercept = p.init_param.fit_intercept
     a, y = _design(np.asarray(frame.features, dtype=np.float64), fit_intercept), binary_labels(frame)
@@ -103,7 +102,7 @@ def fit_guest_gram(ctx: Context, roles: Roles) -> GuestFit:
     return result
 
 
-def _guest_batch(ctx: Context, roles: Roles, key: PublicKey, a: FloatArray, y: FloatArray) -> _GuestBatch:
+def _guest_batch(ctx: LRContext, roles: Roles, key: PublicKey, a: FloatArray, y: FloatArray) -> _GuestBatch:
     blobs = ctx.recv(GRAM_CROSS, roles.hosts[0])
     if not isinstance(blobs, list) or len(blobs) != a.shape[1]:
         raise InvalidInput(f"HeteroLR: host sent {type(blobs).__name__} for {a.shape[1]} cross-moment columns")
@@ -111,9 +110,9 @@ def _guest_batch(ctx: Context, roles: Roles, key: PublicKey, a: FloatArray, y: F
     return _GuestBatch(a.T @ a, a.T @ y, a.shape[0], cross)
 
 
-def _guest_step(ctx: Context, roles: Roles, key: PublicKey, b: _GuestBatch, w: FloatArray,
+def _guest_step(ctx: LRContext, roles: Roles, key: PublicKey, b: _GuestBatch, w: FloatArray,
                 opt: Optimizer) -> FloatArray:
-    p: HeteroLRParams = ctx.params
+    p = ctx.params
     fit_intercept = p.init_param.fit_intercept
     mw = _weighted_sum(b.cross, w)  # [[M w_g]]
     send_vector(ctx, GRAM_GUEST_PART, mw.obfuscate(), [roles.hosts[0]])
@@ -147,8 +146,8 @@ class _HostBatch:
     xy: EncryptedVector  # [[X_h,b^T y_b]]
 
 
-def fit_host_gram(ctx: Context, roles: Roles) -> HostFit:
-    p: HeteroLRParams = ctx.params
+def fit_host_gram(ctx: LRContext, roles: Roles) -> HostFit:
+    p = ctx.params
     key = recv_public_key(ctx, roles.arbiter)
     frame = align_to(train_frame(ctx), list(ctx.recv(SAMPLE_IDS, roles.guest)))
     x = np.asarray(frame.features, dtype=np.float64)
@@ -166,7 +165,7 @@ def fit_host_gram(ctx: Context, roles: Roles) -> HostFit:
     return result
 
 
-def _host_batches(ctx: Context, roles: Roles, key: PublicKey, x: FloatArray,
+def _host_batches(ctx: LRContext, roles: Roles, key: PublicKey, x: FloatArray,
                   batches: list[Indices]) -> list[_HostBatch]:
     """Receive the guest's encrypted columns one by one and form [[M_b]], [[v_b]] for every batch."""
     frac = matrix_frac_bits(ctx.params)
@@ -188,7 +187,7 @@ def _host_batches(ctx: Context, roles: Roles, key: PublicKey, x: FloatArray,
     return out
 
 
-def _host_step(ctx: Context, roles: Roles, key: PublicKey, b: _HostBatch, w: FloatArray,
+def _host_step(ctx: LRContext, roles: Roles, key: PublicKey, b: _HostBatch, w: FloatArray,
                opt: Optimizer) -> FloatArray:
     mtw = EncryptedVector.concat([c.dot(w, frac_bits=WEIGHT_FRAC_BITS) for c in b.cross])
     send_vector(ctx, GRAM_HOST_PART, mtw.obfuscate(), [roles.guest])

@@ -18,6 +18,7 @@ from fedloom.components._lr_common import (
     LOSS_INTERMEDIATE,
     SAMPLE_IDS,
     FloatArray,
+    LRContext,
     Roles,
     make_optimizer,
     matrix_frac_bits,
@@ -28,8 +29,6 @@ from fedloom.components._lr_common import (
     train_frame,
 )
 from fedloom.components._lr_epochs import run_epochs, validate_guest
-from fedloom.components._lr_params import HeteroLRParams
-from fedloom.components.api import Context
 from fedloom.errors import InvalidInput
 from fedloom.ml.lr import Indices as IntArray
 from fedloom.ml.lr import batch_indices, init_weights
@@ -87,8 +86,8 @@ def binary_labels(frame: Frame) -> FloatArray:
     return np.where(frame.label == 1, 1.0, -1.0)
 
 
-def fit_guest(ctx: Context, roles: Roles) -> GuestFit:
-    p: HeteroLRParams = ctx.params
+def fit_guest(ctx: LRContext, roles: Roles) -> GuestFit:
+    p = ctx.params
     frame = train_frame(ctx)
     x, y = np.asarray(frame.features, dtype=np.float64), binary_labels(frame)
     key = recv_public_key(ctx, roles.arbiter)
@@ -106,9 +105,9 @@ def fit_guest(ctx: Context, roles: Roles) -> GuestFit:
     return result
 
 
-def share_batches(ctx: Context, roles: Roles, frame: Frame) -> list[IntArray]:
+def share_batches(ctx: LRContext, roles: Roles, frame: Frame) -> list[IntArray]:
     """Send hosts the id order and the batches (as positions in it); the arbiter gets the count."""
-    p: HeteroLRParams = ctx.params
+    p = ctx.params
     # Both sides hold the intersected ids already; the order lets hosts align rows to the guest's.
     ctx.send(SAMPLE_IDS, [str(i) for i in frame.ids], roles.hosts)
     seed = 0 if p.init_param.random_seed is None else p.init_param.random_seed
@@ -118,7 +117,7 @@ def share_batches(ctx: Context, roles: Roles, frame: Frame) -> list[IntArray]:
     return batches
 
 
-def _forward(ctx: Context, roles: Roles, key: PublicKey, x: FloatArray, y: FloatArray, w: FloatArray) -> _Batch:
+def _forward(ctx: LRContext, roles: Roles, key: PublicKey, x: FloatArray, y: FloatArray, w: FloatArray) -> _Batch:
     """Exchange the halves of the residual: send [[z_g]] (async) and sum the hosts' [[u_h]]."""
     fit_intercept = ctx.params.init_param.fit_intercept
     wx = x @ (w[:-1] if fit_intercept else w) + (w[-1] if fit_intercept else 0.0)
@@ -136,9 +135,9 @@ def _forward(ctx: Context, roles: Roles, key: PublicKey, x: FloatArray, y: Float
 
 
 def _batch_step(
-    ctx: Context, roles: Roles, key: PublicKey, batch: _Batch, w: FloatArray, opt: Optimizer
+    ctx: LRContext, roles: Roles, key: PublicKey, batch: _Batch, w: FloatArray, opt: Optimizer
 ) -> FloatArray:
-    p: HeteroLRParams = ctx.params
+    p = ctx.params
     fit_intercept = p.init_param.fit_intercept
     send_vector(ctx, GUEST_GRADIENT, _gradient(batch, w, opt, fit_intercept, matrix_frac_bits(p)).obfuscate(),
                 [roles.arbiter])

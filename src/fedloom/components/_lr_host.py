@@ -16,6 +16,7 @@ from fedloom.components._lr_common import (
     LOSS_INTERMEDIATE,
     SAMPLE_IDS,
     FloatArray,
+    LRContext,
     Roles,
     make_optimizer,
     matrix_frac_bits,
@@ -26,8 +27,6 @@ from fedloom.components._lr_common import (
     train_frame,
 )
 from fedloom.components._lr_epochs import run_epochs, validate_host
-from fedloom.components._lr_params import HeteroLRParams
-from fedloom.components.api import Context
 from fedloom.errors import InvalidInput
 from fedloom.ml.lr import Indices as IntArray
 from fedloom.ml.lr import init_weights
@@ -81,8 +80,8 @@ def batch_positions(message: Any, n: int) -> list[IntArray]:
     return [b.astype(np.intp) for b in batches]
 
 
-def fit_host(ctx: Context, roles: Roles) -> HostFit:
-    p: HeteroLRParams = ctx.params
+def fit_host(ctx: LRContext, roles: Roles) -> HostFit:
+    p = ctx.params
     key = recv_public_key(ctx, roles.arbiter)
     frame = align_to(train_frame(ctx), list(ctx.recv(SAMPLE_IDS, roles.guest)))
     x = np.asarray(frame.features, dtype=np.float64)
@@ -99,7 +98,7 @@ def fit_host(ctx: Context, roles: Roles) -> HostFit:
     return result
 
 
-def _batch_step(ctx: Context, roles: Roles, key: PublicKey, x: FloatArray, w: FloatArray, opt: Optimizer) -> FloatArray:
+def _batch_step(ctx: LRContext, roles: Roles, key: PublicKey, x: FloatArray, w: FloatArray, opt: Optimizer) -> FloatArray:
     """Send [[u_h]] = [[0.25 W_h X_h]], get the residual back, send [[gradient]] to the arbiter."""
     n = x.shape[0]
     wx = x @ w

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from fedloom.components._lr_common import HOST_PROB, FloatArray
-from fedloom.components.api import Context, Party
+from fedloom.components._lr_common import HOST_PROB, FloatArray, LRContext
+from fedloom.components.api import Party
 from fedloom.errors import InvalidInput
 from fedloom.ml.lr import sigmoid
 from fedloom.storage.frame import Frame
@@ -45,13 +45,13 @@ class LinearPart:
         return out
 
 
-def predict_host(ctx: Context, guest: Party, part: LinearPart, frames: list[tuple[str, Frame]]) -> None:
+def predict_host(ctx: LRContext, guest: Party, part: LinearPart, frames: list[tuple[str, Frame]]) -> None:
     for _, frame in frames:
         ctx.send(HOST_PROB, {"ids": [str(i) for i in frame.ids], "wx": part.score(frame)}, [guest])
 
 
 def predict_guest(
-    ctx: Context, hosts: list[Party], part: LinearPart, frames: list[tuple[str, Frame]], threshold: float
+    ctx: LRContext, hosts: list[Party], part: LinearPart, frames: list[tuple[str, Frame]], threshold: float
 ) -> Frame:
     """FATE's prediction table of all frames: label, predict_result, predict_score, predict_detail, type."""
     outputs = []

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import ConfigDict, Field
 
-from fedloom.components.api import ComponentSpec, Context, ModelArtifact, Params
+from fedloom.components.api import Component, Context, ModelArtifact, Params
 from fedloom.errors import InvalidInput
 from fedloom.storage.frame import Frame
 
@@ -37,7 +37,18 @@ class DataTransformParams(Params):
     exclusive_data_type: dict[str, str] | None = None
 
 
-def run(ctx: Context) -> None:
+data_transform = Component(
+    "DataTransform",
+    DataTransformParams,
+    description="Parse raw columns into instances: label, feature types, missing values.",
+    outputs_model=("model",),
+)
+
+
+@data_transform.local()
+@data_transform.host()
+@data_transform.guest()
+def transform(ctx: Context[DataTransformParams]) -> None:
     frame = ctx.inputs.data("data")[0]
     if ctx.inputs.models:  # predict / transform with a fitted model: reuse its settings
         model = ctx.inputs.models[0].param
@@ -103,11 +114,4 @@ def _apply(frame: Frame, model: dict[str, Any], *, require_label: bool) -> Frame
                  id_name=frame.id_name)
 
 
-SPEC = ComponentSpec(
-    module="DataTransform",
-    roles=frozenset({"guest", "host", "local"}),
-    params=DataTransformParams,
-    run=run,
-    description="Parse raw columns into instances: label, feature types, missing values.",
-    outputs_model=("model",),
-)
+SPEC = data_transform.spec()

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import ConfigDict, Field
 
-from fedloom.components.api import ComponentSpec, Context, Params
+from fedloom.components.api import Component, Context, Params
 from fedloom.errors import InvalidInput
 from fedloom.ml.metrics import evaluate, fate_tracking_records
 from fedloom.storage.frame import Frame
@@ -33,13 +33,20 @@ class EvaluationParams(Params):
     run_clustering_arbiter_metric: bool = False
 
 
-def run(ctx: Context) -> None:
-    p: EvaluationParams = ctx.params
-    if p.eval_type == "clustering":
-        raise InvalidInput('Evaluation: eval_type "clustering" is not supported yet; use binary, multi or regression')
+evaluation = Component(
+    "Evaluation",
+    EvaluationParams,
+    description="Metrics of predictions: AUC, KS, lift, gain, precision, recall, MSE, R2...",
+    outputs_data=("data",),
+)
+
+
+@evaluation.guest()
+def evaluate_guest(ctx: Context[EvaluationParams]) -> None:
+    _check_supported(ctx.params)
     frames = ctx.inputs.data("data")
-    if ctx.role != "guest" or not frames:
-        return  # only the label owner evaluates; hosts and the arbiter have nothing to compare against
+    if not frames:
+        return
     by_source: dict[str, dict[str, dict[str, float]]] = {}
     for frame in frames:
         source = str(frame.meta.get("component", DEFAULT_SOURCE))
@@ -48,6 +55,18 @@ def run(ctx: Context) -> None:
     ctx.outputs.set_data(frames[0])
     # One upstream (the usual case): {split: {metric: value}}; several: keyed by upstream first.
     ctx.outputs.set_summary(next(iter(by_source.values())) if len(by_source) == 1 else dict(by_source))
+
+
+@evaluation.arbiter()
+@evaluation.host()
+def evaluate_other(ctx: Context[EvaluationParams]) -> None:
+    """Only the label owner evaluates; hosts and the arbiter have nothing to compare against."""
+    _check_supported(ctx.params)
+
+
+def _check_supported(p: EvaluationParams) -> None:
+    if p.eval_type == "clustering":
+        raise InvalidInput('Evaluation: eval_type "clustering" is not supported yet; use binary, multi or regression')
 
 
 def _splits(frame: Frame) -> dict[str, Rows]:
@@ -71,8 +90,10 @@ def _has_label(label: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
     return np.array([v is not None and v == v and v != "" for v in label.tolist()], dtype=bool)
 
 
-def _evaluate_split(ctx: Context, frame: Frame, rows: Rows, source: str, split: str) -> dict[str, float]:
-    p: EvaluationParams = ctx.params
+def _evaluate_split(
+    ctx: Context[EvaluationParams], frame: Frame, rows: Rows, source: str, split: str
+) -> dict[str, float]:
+    p = ctx.params
     column = "predict_score" if p.eval_type == "binary" else "predict_result"
     if column not in frame.extra:
         raise InvalidInput(f"Evaluation: eval_type {p.eval_type!r} needs column {column!r} in the input")
@@ -89,13 +110,6 @@ def _evaluate_split(ctx: Context, frame: Frame, rows: Rows, source: str, split: 
     return {k: float(v) for k, v in result.summary().items()}
 
 
-SPEC = ComponentSpec(
-    module="Evaluation",
-    roles=frozenset({"guest", "host", "arbiter"}),
-    params=EvaluationParams,
-    run=run,
-    description="Metrics of predictions: AUC, KS, lift, gain, precision, recall, MSE, R2...",
-    outputs_data=("data",),
-)
+SPEC = evaluation.spec()
 
-__all__ = ["SPEC", "EvaluationParams", "run"]
+__all__ = ["SPEC", "EvaluationParams", "evaluation"]

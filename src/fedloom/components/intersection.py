@@ -7,7 +7,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import ConfigDict, Field, field_validator
 
-from fedloom.components.api import ComponentSpec, Context, Params, peers
+from fedloom.components.api import Component, Context, Params, peers
 from fedloom.errors import InvalidInput
 from fedloom.ml.psi import PsiGuest, PsiHost, new_salt
 from fedloom.storage.frame import Frame
@@ -56,21 +56,34 @@ class IntersectParams(Params):
         return value
 
 
-def run(ctx: Context) -> None:
+intersection = Component(
+    "Intersection",
+    IntersectParams,
+    description="Private set intersection of ids; neither side learns ids outside the intersection.",
+    outputs_data=("data",),
+)
+
+
+@intersection.guest()
+def intersect_guest(ctx: Context[IntersectParams]) -> None:
     frame = ctx.inputs.data("data")[0]
-    if ctx.role == "guest":
-        out = _guest(ctx, frame)
-    elif ctx.role == "host":
-        out = _host(ctx, frame)
-    else:
-        raise InvalidInput(f"Intersection does not run as {ctx.role}")
+    _finish(ctx, frame, _guest(ctx, frame))
+
+
+@intersection.host()
+def intersect_host(ctx: Context[IntersectParams]) -> None:
+    frame = ctx.inputs.data("data")[0]
+    _finish(ctx, frame, _host(ctx, frame))
+
+
+def _finish(ctx: Context[IntersectParams], frame: Frame, out: Frame | None) -> None:
     if out is not None:
         ctx.outputs.set_data(out)
         ctx.outputs.set_summary({"intersect_num": out.count, "intersect_rate": out.count / max(frame.count, 1)})
     ctx.progress(1.0, f"intersection: {0 if out is None else out.count} ids")
 
 
-def _guest(ctx: Context, frame: Frame) -> Frame | None:
+def _guest(ctx: Context[IntersectParams], frame: Frame) -> Frame | None:
     hosts = peers(ctx, "host")
     if not hosts:
         raise InvalidInput("Intersection needs at least one host")
@@ -87,7 +100,7 @@ def _guest(ctx: Context, frame: Frame) -> Frame | None:
     return _output(frame, result.indices, ctx.params.only_output_key)
 
 
-def _host(ctx: Context, frame: Frame) -> Frame | None:
+def _host(ctx: Context[IntersectParams], frame: Frame) -> Frame | None:
     guest = peers(ctx, "guest")[0]
     salt = ctx.recv("salt", guest)
     psi = PsiHost([str(i) for i in frame.ids], salt)
@@ -107,11 +120,4 @@ def _output(frame: Frame, indices: np.ndarray, only_key: bool) -> Frame:
     return out
 
 
-SPEC = ComponentSpec(
-    module="Intersection",
-    roles=frozenset({"guest", "host"}),
-    params=IntersectParams,
-    run=run,
-    description="Private set intersection of ids; neither side learns ids outside the intersection.",
-    outputs_data=("data",),
-)
+SPEC = intersection.spec()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-from fedloom.components.api import ComponentSpec, Context, Params
+from fedloom.components.api import Component, Context, Params
 from fedloom.errors import InvalidInput
 from fedloom.paths import check_id
 
@@ -42,18 +42,22 @@ class ReaderParams(Params):
     table: TableRef | None = None
 
 
-def run(ctx: Context) -> None:
+reader = Component(
+    "Reader",
+    ReaderParams,
+    description="Bind a stored table into the job.",
+    provider="fate_flow",
+)
+
+
+@reader.local()
+@reader.host()
+@reader.guest()
+def read(ctx: Context[ReaderParams]) -> None:
     # The worker resolved `table` (after the party's permission check) and bound it as input "table".
     frame = ctx.inputs.data("table")[0]
     ctx.outputs.set_data(frame)
     ctx.outputs.set_summary({"count": frame.count, "header": frame.header()})
 
 
-SPEC = ComponentSpec(
-    module="Reader",
-    roles=frozenset({"guest", "host", "local"}),
-    params=ReaderParams,
-    run=run,
-    description="Bind a stored table into the job.",
-    provider="fate_flow",
-)
+SPEC = reader.spec()

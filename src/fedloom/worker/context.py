@@ -6,9 +6,9 @@ import logging
 import os
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Generic
 
-from fedloom.components.api import Inputs, Metrics, ModelArtifact, Outputs, Party, RunMode
+from fedloom.components.api import Inputs, Metrics, ModelArtifact, Outputs, P, Party, RunMode
 from fedloom.federation.channel import Channel
 from fedloom.paths import output_namespace
 from fedloom.storage.frame import Frame
@@ -76,10 +76,10 @@ class TaskMetrics:
         self._stores.tracking.log_metric(self._spec.key, namespace, name, list(data), meta)
 
 
-class TaskContext:
-    """The Context of one running task."""
+class TaskContext(Generic[P]):
+    """The Context of one running task (fedloom.components.api.Context[P])."""
 
-    def __init__(self, spec: TaskSpec, params: Any, mode: RunMode, stores: Stores, tables: TableStore,
+    def __init__(self, spec: TaskSpec, params: P, mode: RunMode, stores: Stores, tables: TableStore,
                  channel: Channel, log: logging.Logger) -> None:
         self.job_id = spec.job_id
         self.component_name = spec.component_name
