@@ -1,4 +1,7 @@
-"""The component registry: built-in components plus those installed under entry point `fedloom.components`."""
+"""The component registry: built-in components plus those installed under entry point `fedloom.components`.
+
+An entry point names either a `Component` (handlers declared per role) or a `ComponentSpec`.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from fedloom.components.api import ComponentSpec
+from fedloom.components.api import Component, ComponentSpec
 from fedloom.errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -38,15 +41,21 @@ def _load() -> dict[str, ComponentSpec]:
         specs[spec.module] = spec
     for ep in entry_points(group="fedloom.components"):
         try:
-            spec = ep.load()
+            loaded = _as_spec(ep.load())
         except Exception as exc:  # a broken third-party package must not stop the server
             log.error("component entry point %s failed to load: %s", ep.name, exc)
             continue
-        if not isinstance(spec, ComponentSpec):
-            log.error("entry point %s is not a ComponentSpec", ep.name)
+        if loaded is None:
+            log.error("entry point %s is not a Component or ComponentSpec", ep.name)
             continue
-        specs[spec.module] = spec
+        specs[loaded.module] = loaded
     return specs
+
+
+def _as_spec(obj: object) -> ComponentSpec | None:
+    if isinstance(obj, Component):
+        return obj.spec()
+    return obj if isinstance(obj, ComponentSpec) else None
 
 
 def all_components() -> dict[str, ComponentSpec]:
