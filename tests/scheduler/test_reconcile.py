@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from fedloom.scheduler.reconcile import JobLimits, Party, Scheduler
+from fedloom.ids import Party, TaskKey
+from fedloom.scheduler.reconcile import JobLimits, Scheduler
+from fedloom.scheduler.status import JobStatus, TaskStatus
 from fedloom.store import JobStore, Stores, now_ms, open_stores
 from fedloom.store.jobs import TaskState
 from fedloom.store.models import JobRow, TaskRow
 
-PARTIES: list[Party] = [("guest", 9999), ("host", 10000)]
+PARTIES: list[Party] = [Party("guest", 9999), Party("host", 10000)]
 
 
 class RecordingGateway:
@@ -25,14 +27,14 @@ class RecordingGateway:
         self.ended: list[tuple[Party, str]] = []
 
     def start_task(self, job_id: str, component: str, version: int, party: Party) -> None:
-        if self.jobs.set_task_status((job_id, component, version, *party), "running", ["waiting"]):
+        if self.jobs.transition_task(TaskKey(job_id, component, version, *party), TaskStatus.RUNNING):
             self.started.append((component, version, party))
 
-    def stop_task(self, job_id: str, component: str, version: int, party: Party, status: str) -> None:
+    def stop_task(self, job_id: str, component: str, version: int, party: Party, status: TaskStatus) -> None:
         self.stopped.append((component, version, party, status))
-        self.jobs.set_task_status((job_id, component, version, *party), status, ["running", "waiting"])
+        self.jobs.transition_task(TaskKey(job_id, component, version, *party), status)
 
-    def job_ended(self, job_id: str, party: Party, status: str) -> None:
+    def job_ended(self, job_id: str, party: Party, status: JobStatus) -> None:
         self.ended.append((party, status))
 
 
@@ -109,12 +111,10 @@ def _fan(n: int) -> dict[str, frozenset[str]]:
     return {"reader_0": frozenset(), **{f"dt_{i}": frozenset({"reader_0"}) for i in range(n)}}
 
 
-def _finish(stores: Stores, job_id: str, status: str = "success") -> None:
+def _finish(stores: Stores, job_id: str, status: TaskStatus = TaskStatus.SUCCESS) -> None:
     for t in stores.jobs.tasks(job_id):
         if t.party_status == "running":
-            stores.jobs.set_task_status(
-                (job_id, t.component_name, t.task_version, t.role, t.party_id), status, ["running"]
-            )
+            stores.jobs.transition_task(TaskKey(job_id, t.component_name, t.task_version, t.role, t.party_id), status)
 
 
 def _running(stores: Stores, job_id: str) -> list[TaskRow]:
@@ -162,7 +162,7 @@ def test_stop_cancels_every_task_row_and_kills_only_running_ones(stores: Stores)
     assert {t.status for t in rows} == {"canceled"}
     assert len(gw.stopped) == len(PARTIES)  # the running ones; waiting ones ended in one statement
     assert stores.jobs.initiator_job("j1").status == "canceled"  # type: ignore[union-attr]
-    assert stores.jobs.jobs_holding_resources() == []
+    assert not any(j.resource_in_use for j in stores.jobs.jobs("j1"))
     sched.reconcile("j1")
     assert len(gw.started) == len(PARTIES)  # nothing started after the stop
 
@@ -184,7 +184,7 @@ def test_auto_retry_makes_a_new_version(stores: Stores) -> None:
     _job(stores, "j1", comps, auto_retries=2)
     sched, gw = _scheduler(stores, comps)
     sched.admit()
-    _finish(stores, "j1", "failed")
+    _finish(stores, "j1", TaskStatus.FAILED)
     sched.reconcile("j1")
     assert {t.task_version for t in stores.jobs.tasks("j1")} == {1}
     assert {t.auto_retries for t in stores.jobs.tasks("j1")} == {1}
@@ -195,7 +195,7 @@ def test_no_retry_after_stop(stores: Stores) -> None:
     _job(stores, "j1", comps, parallelism=2, auto_retries=5)
     sched, gw = _scheduler(stores, comps)
     sched.admit()
-    _finish(stores, "j1", "failed")
+    _finish(stores, "j1", TaskStatus.FAILED)
     job = stores.jobs.initiator_job("j1")
     assert job is not None
     by_cpn: dict[str, list[TaskState]] = {}
@@ -203,7 +203,7 @@ def test_no_retry_after_stop(stores: Stores) -> None:
         by_cpn.setdefault(t.component_name, []).append(t)
     # A stop lands after reconcile read the failed tasks, before it creates their retries.
     stores.jobs.update_job("j1", cancel_signal=True)
-    sched._handle_failures(job, by_cpn, {"a": "failed", "b": "failed"})
+    sched._handle_failures(job, by_cpn, {"a": TaskStatus.FAILED, "b": TaskStatus.FAILED})
     assert {t.task_version for t in stores.jobs.tasks("j1")} == {0}
     sched.reconcile("j1")
     assert stores.jobs.initiator_job("j1").status == "canceled"  # type: ignore[union-attr]
@@ -219,9 +219,7 @@ def test_a_failure_without_retries_ends_the_job_and_its_other_tasks(stores: Stor
     _finish(stores, "j1")
     sched.reconcile("j1")  # two dt_ components running
     key = next(t for t in _running(stores, "j1"))
-    stores.jobs.set_task_status(
-        (key.job_id, key.component_name, 0, key.role, key.party_id), "failed", ["running"]
-    )
+    stores.jobs.transition_task(TaskKey(key.job_id, key.component_name, 0, key.role, key.party_id), TaskStatus.FAILED)
     sched.reconcile("j1")
     assert stores.jobs.initiator_job("j1").status == "failed"  # type: ignore[union-attr]
     assert not {t.party_status for t in stores.jobs.tasks("j1")} & {"running", "waiting"}

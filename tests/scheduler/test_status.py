@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fedloom.scheduler.status import JOB_TRANSITIONS, federated_task_status, job_sources_for, task_sources_for
+from fedloom.scheduler.status import JOB_TRANSITIONS, JobStatus, TaskStatus, federated_task_status, job_sources, task_sources
 
 
 @pytest.mark.parametrize("parties, expected", [
@@ -23,7 +23,12 @@ def test_federated_task_status(parties: list[str], expected: str) -> None:
 
 
 def test_end_statuses_only_leave_through_rerun() -> None:
-    assert job_sources_for("running") == ["waiting"]
-    assert set(job_sources_for("waiting")) == {"canceled", "timeout", "failed", "success"}
-    assert "success" not in task_sources_for("running")
-    assert JOB_TRANSITIONS["success"] == frozenset({"waiting"})
+    assert job_sources(JobStatus.RUNNING) == ["waiting"]
+    assert set(job_sources(JobStatus.WAITING)) == {"canceled", "timeout", "failed", "success"}
+    assert "success" not in task_sources(TaskStatus.RUNNING)
+    assert JOB_TRANSITIONS[JobStatus.SUCCESS] == frozenset({"waiting"})
+
+
+def test_statuses_are_fate_strings() -> None:
+    assert JobStatus.RUNNING == "running" and f"{TaskStatus.PASS}" == "pass"
+    assert federated_task_status(["pass", "success"]) is TaskStatus.SUCCESS

@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from fedloom.errors import Conflict
+from fedloom.ids import TaskKey
+from fedloom.store.status import JobStatus, TaskStatus
 from fedloom.store import Stores, now_ms, open_stores
 from fedloom.store.models import JobRow, TaskRow
 
@@ -74,12 +76,32 @@ def test_create_is_atomic_and_unique(stores: Stores) -> None:
 
 def test_status_changes_are_compare_and_set(stores: Stores) -> None:
     stores.jobs.create_job([_job("j2")], [_task("j2")])
-    assert stores.jobs.set_job_status("j2", "running", ["waiting"])
-    assert not stores.jobs.set_job_status("j2", "running", ["waiting"])  # lost race: nothing moves
-    key = ("j2", "reader_0", 0, "guest", 9999)
-    assert stores.jobs.set_task_status(key, "running", ["waiting"])
-    assert not stores.jobs.set_task_status(key, "running", ["waiting"])
-    assert stores.jobs.task(*key).party_status == "running"  # type: ignore[union-attr]
+    assert stores.jobs.transition_job("j2", JobStatus.RUNNING)
+    assert not stores.jobs.transition_job("j2", JobStatus.RUNNING)  # lost race: nothing moves
+    key = TaskKey("j2", "reader_0", 0, "guest", 9999)
+    assert stores.jobs.transition_task(key, TaskStatus.RUNNING)
+    assert not stores.jobs.transition_task(key, TaskStatus.RUNNING)
+    assert stores.jobs.task(key).party_status == "running"  # type: ignore[union-attr]
+
+
+def test_a_disallowed_transition_changes_nothing(stores: Stores) -> None:
+    stores.jobs.create_job([_job("j5")], [_task("j5")])
+    key = TaskKey("j5", "reader_0", 0, "guest", 9999)
+    assert stores.jobs.transition_task(key, TaskStatus.SUCCESS)
+    assert not stores.jobs.transition_task(key, TaskStatus.FAILED)  # an end status is final
+    assert stores.jobs.task(key).party_status == "success"  # type: ignore[union-attr]
+    assert stores.jobs.transition_job("j5", JobStatus.SUCCESS)
+    assert not stores.jobs.transition_job("j5", JobStatus.RUNNING)  # only a rerun leaves success
+    assert stores.jobs.jobs("j5")[0].status == "success"
+
+
+def test_status_fields_are_written_only_by_transitions(stores: Stores) -> None:
+    stores.jobs.create_job([_job("j6")], [_task("j6")])
+    with pytest.raises(ValueError, match="transition_job"):
+        stores.jobs.update_job("j6", status="running")
+    with pytest.raises(ValueError, match="transition_task"):
+        stores.jobs.update_task(TaskKey("j6", "reader_0", 0, "guest", 9999), party_status="running")
+    assert stores.jobs.jobs("j6")[0].status == "waiting"
 
 
 def test_latest_task_version_wins(stores: Stores) -> None:
@@ -102,7 +124,7 @@ def test_resources_are_all_or_nothing(stores: Stores) -> None:
 
 
 def test_metrics_and_outputs_round_trip(stores: Stores) -> None:
-    ref = ("j4", "hetero_lr_0", 0, "arbiter", 10000)
+    ref = TaskKey("j4", "hetero_lr_0", 0, "arbiter", 10000)
     stores.tracking.log_metric(ref, "train", "loss", [(0, 0.69), (1, 0.5)], {"metric_type": "LOSS"})
     rows = stores.tracking.metrics("j4", "hetero_lr_0", "arbiter", 10000)
     assert [(r.key, r.value) for r in rows if r.type == 0] == [(0, 0.69), (1, 0.5)]

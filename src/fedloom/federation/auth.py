@@ -39,8 +39,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from fedloom.errors import AuthenticationFailed
-
-Party = tuple[str, int]
+from fedloom.ids import Party
 
 MAGIC = b"FLM1"
 MAC_SIZE = 32

@@ -15,12 +15,14 @@ import os
 import shutil
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fedloom.errors import FederationTimeout, InvalidInput
 from fedloom.federation import codec
-from fedloom.federation.auth import Party, Tags, seal, unseal
+from fedloom.federation.auth import Tags, seal, unseal
+from fedloom.ids import Party
 from fedloom.paths import check_id
 
 
@@ -35,7 +37,6 @@ def session_job(session: str) -> str | None:
     """The job id of a session made by `session_name`, or None for any other name."""
     job_id, dot, _ = session.partition(".")
     return job_id if dot else None
-
 
 
 def _safe(part: str) -> str:
@@ -93,6 +94,25 @@ class Mailbox:
         """The sessions of `job_id` that have messages here (see `session_name`)."""
         prefix = f"{check_id('job_id', job_id)}."
         return [n for n in self.sessions() if n.startswith(prefix)]
+
+    def drop_job(self, job_id: str) -> None:
+        """Delete every message of every session of `job_id` (its tasks have ended)."""
+        for session in self.job_sessions(job_id):
+            self.drop_session(session)
+
+    def drop_jobs_except(self, job_open: Callable[[str], bool]) -> int:
+        """Delete the sessions of every job for which `job_open(job_id)` is false, and every entry that
+        is not a session name; the number of sessions deleted."""
+        open_jobs: dict[str, bool] = {}
+        dropped = 0
+        for session in self.sessions():
+            job_id = session_job(session)
+            if job_id is not None and job_id not in open_jobs:
+                open_jobs[job_id] = job_open(job_id)
+            if job_id is None or not open_jobs[job_id]:
+                self.drop_session(session)
+                dropped += 1
+        return dropped
 
     def drop_session(self, session: str) -> None:
         """Delete every message of `session`, read or not (its tasks have ended)."""

@@ -16,16 +16,28 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
-from fedloom.scheduler.status import END, INTERRUPT, SUCCESSFUL, federated_task_status, job_sources_for
+from fedloom.ids import Party
+from fedloom.scheduler.resources import cores_needed, job_timeout, task_parallelism
+from fedloom.scheduler.status import (
+    AUTO_RETRY,
+    END,
+    INTERRUPT,
+    SUCCESSFUL,
+    JobStatus,
+    TaskStatus,
+    federated_task_status,
+    job_sources,
+)
 from fedloom.store import JobStore, now_ms
 from fedloom.store.jobs import TaskState
 from fedloom.store.models import JobRow, TaskRow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Party = tuple[str, int]
+R = TypeVar("R")
+ALL_JOBS = "*"  # the event that reconciles every open job
 PACE_FROM = 0.02  # seconds: a job whose reconcile takes longer is paced (see _reconcile_paced)
 
 
@@ -34,9 +46,30 @@ class PartyGateway(Protocol):
 
     def start_task(self, job_id: str, component: str, version: int, party: Party) -> None: ...
 
-    def stop_task(self, job_id: str, component: str, version: int, party: Party, status: str) -> None: ...
+    def stop_task(self, job_id: str, component: str, version: int, party: Party, status: TaskStatus) -> None: ...
 
-    def job_ended(self, job_id: str, party: Party, status: str) -> None: ...
+    def job_ended(self, job_id: str, party: Party, status: JobStatus) -> None: ...
+
+
+class _Call(Protocol):
+    def run(self) -> None: ...
+
+
+class _FunctionCall(Generic[R]):
+    """A function to run on the scheduler thread, and the future of its result."""
+
+    def __init__(self, fn: Callable[[], R]) -> None:
+        self.fn = fn
+        self.future: Future[R] = Future()
+
+    def run(self) -> None:
+        try:
+            self.future.set_result(self.fn())
+        except BaseException as exc:
+            self.future.set_exception(exc)
+
+
+Event = str | _Call | None  # a job id, ALL_JOBS, a call, or None: stop
 
 
 @dataclass(frozen=True)
@@ -50,13 +83,13 @@ class Scheduler:
 
     def __init__(self, jobs: JobStore, gateway: PartyGateway, limits: JobLimits,
                  dependencies: Callable[[JobRow], Mapping[str, Iterable[str]]],
-                 on_end: Callable[[JobRow, str], None] | None = None) -> None:
+                 on_end: Callable[[JobRow, JobStatus], None] | None = None) -> None:
         self._jobs = jobs
         self._gateway = gateway
         self._limits = limits
         self._dependencies = dependencies
         self._on_end = on_end
-        self._events: queue.Queue[Any] = queue.Queue()
+        self._events: queue.Queue[Event] = queue.Queue()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         # Held while tasks are started, retried or stopped: a stop (from any thread) and a start
@@ -90,13 +123,13 @@ class Scheduler:
         self._events.put(job_id)
 
     def notify_all(self) -> None:
-        self._events.put("*")
+        self._events.put(ALL_JOBS)
 
     def call(self, fn: Callable[[], T], timeout: float = 60.0) -> T:
         """Run `fn` on the scheduler thread (so it never races a reconcile) and return its result."""
-        fut: Future[T] = Future()
-        self._events.put((fn, fut))
-        return fut.result(timeout=timeout)
+        call = _FunctionCall(fn)
+        self._events.put(call)
+        return call.future.result(timeout=timeout)
 
     def _loop(self) -> None:
         while True:
@@ -104,18 +137,20 @@ class Scheduler:
             if any(ev is None for ev in batch):
                 return
             seen: set[str] = set()
-            for ev in batch + self._due():
-                if isinstance(ev, tuple):
+            for ev in [*batch, *self._due()]:
+                if ev is None:
+                    continue
+                if not isinstance(ev, str):
                     self._handle(ev)
                 elif ev not in seen:
                     seen.add(ev)
                     self._handle(ev)
 
-    def _next_batch(self) -> list[Any]:
+    def _next_batch(self) -> list[Event]:
         """Wait for events (or the next paced reconcile); coalesce a burst: one reconcile per job."""
         timeout = max(0.0, self._paced[0][0] - time.monotonic()) if self._paced else None
         try:
-            batch = [self._events.get(timeout=timeout)]
+            batch: list[Event] = [self._events.get(timeout=timeout)]
         except queue.Empty:
             return []
         while len(batch) < 64:
@@ -133,12 +168,12 @@ class Scheduler:
         self._waiting_pace.difference_update(due)
         return due
 
-    def _handle(self, ev: Any) -> None:
+    def _handle(self, ev: str | _Call) -> None:
         try:
-            if isinstance(ev, tuple):
-                self._run_call(ev)
-            elif ev == "*":
-                for job in self._jobs.initiator_jobs(["waiting", "running"], light=True):
+            if not isinstance(ev, str):
+                ev.run()
+            elif ev == ALL_JOBS:
+                for job in self._jobs.initiator_jobs([JobStatus.WAITING, JobStatus.RUNNING], light=True):
                     self._reconcile_paced(job.job_id)
             else:
                 self._reconcile_paced(ev)
@@ -164,14 +199,6 @@ class Scheduler:
         else:
             self._not_before.pop(job_id, None)
 
-    @staticmethod
-    def _run_call(item: tuple[Callable[[], Any], Future[Any]]) -> None:
-        fn, fut = item
-        try:
-            fut.set_result(fn())
-        except BaseException as exc:
-            fut.set_exception(exc)
-
     def _sweep_loop(self) -> None:
         while not self._stop.wait(self._limits.sweep_interval):
             self.notify_all()
@@ -179,19 +206,18 @@ class Scheduler:
     # ---- admission: the queue ---------------------------------------------------------------
     def admit(self) -> None:
         """Start waiting jobs while there is room; a job that does not fit never blocks one that does."""
-        running = self._jobs.count_initiator_jobs("running")
-        for job in self._jobs.initiator_jobs(["waiting"], light=True):
+        running = self._jobs.count_initiator_jobs(JobStatus.RUNNING)
+        for job in self._jobs.initiator_jobs([JobStatus.WAITING], light=True):
             if running >= self._limits.max_running_jobs:
                 return
             if job.cancel_signal:
-                self.end_job(job.job_id, "canceled", "canceled while waiting")
+                self.end_job(job.job_id, JobStatus.CANCELED, "canceled while waiting")
                 continue
             need = cores_needed(self._jobs.jobs(job.job_id, light=True))
             if not self._jobs.apply_resources(job.job_id, need):
                 self._note_waiting(job, need)
                 continue
-            if self._jobs.set_job_status(job.job_id, "running", ["waiting"], start_time=now_ms(),
-                                         status_message=""):
+            if self._jobs.transition_job(job.job_id, JobStatus.RUNNING, start_time=now_ms(), status_message=""):
                 running += 1
                 self.reconcile(job.job_id)
             else:  # stopped between the read and the move: give the cores back
@@ -210,13 +236,13 @@ class Scheduler:
         """Move one job forward from what the store says. Idempotent; O(tasks) with a fixed number
         of queries (one read of the task rows, one bulk status write), whatever the job's size."""
         job = self._jobs.initiator_job(job_id, light=True)
-        if job is None or job.status in END or job.status == "waiting":
+        if job is None or job.status in END or job.status == JobStatus.WAITING:
             return
         if job.cancel_signal:
-            self.end_job(job_id, "canceled", job.status_message or "stopped by user")
+            self.end_job(job_id, JobStatus.CANCELED, job.status_message or "stopped by user")
             return
         if self._timed_out(job):
-            self.end_job(job_id, "timeout", "job exceeded its timeout")
+            self.end_job(job_id, JobStatus.TIMEOUT, "job exceeded its timeout")
             return
         by_cpn = _group(self._jobs.task_states(job_id))
         fed = self._sync_statuses(job_id, by_cpn)
@@ -225,14 +251,14 @@ class Scheduler:
             self._handle_failures(job, by_cpn, failed)
             return
         if all(s in SUCCESSFUL for s in fed.values()):
-            self.end_job(job_id, "success", "")
+            self.end_job(job_id, JobStatus.SUCCESS, "")
             return
         self._start_ready(job, by_cpn, fed)
         self._update_progress(job, fed)
 
-    def _sync_statuses(self, job_id: str, by_cpn: dict[str, list[TaskState]]) -> dict[str, str]:
+    def _sync_statuses(self, job_id: str, by_cpn: dict[str, list[TaskState]]) -> dict[str, TaskStatus]:
         """Each component's federated status from its parties', written back in one statement."""
-        fed: dict[str, str] = {}
+        fed: dict[str, TaskStatus] = {}
         changes: list[tuple[str, int, str, str]] = []
         for cpn, rows in by_cpn.items():
             status = federated_task_status(r.party_status for r in rows)
@@ -242,21 +268,20 @@ class Scheduler:
         self._jobs.set_federated_statuses(job_id, changes)
         return fed
 
-    def _start_ready(self, job: JobRow, by_cpn: dict[str, list[TaskState]], fed: dict[str, str]) -> None:
+    def _start_ready(self, job: JobRow, by_cpn: dict[str, list[TaskState]], fed: dict[str, TaskStatus]) -> None:
         """Start ready components in DSL order while every party of each has a free slot: at most
         `task_parallelism` tasks of one job run at once at each (role, party) — FATE's meaning."""
         deps = self._job_dependencies(job.job_id)
         limits = self._parallelism(job.job_id)
-        busy = Counter((r.role, r.party_id) for rows in by_cpn.values() for r in rows
-                       if r.party_status == "running")
+        busy = Counter(r.party for rows in by_cpn.values() for r in rows if r.party_status == TaskStatus.RUNNING)
         starts: list[TaskState] = []
         for cpn, upstream in deps.items():
             rows = by_cpn.get(cpn)
-            if not rows or fed[cpn] != "waiting" or any(r.party_status != "waiting" for r in rows):
+            if not rows or fed[cpn] != TaskStatus.WAITING or any(r.party_status != TaskStatus.WAITING for r in rows):
                 continue
-            if not all(fed.get(up, "success") in SUCCESSFUL for up in upstream):
+            if not all(fed.get(up, TaskStatus.SUCCESS) in SUCCESSFUL for up in upstream):
                 continue
-            parties = [(r.role, r.party_id) for r in rows]
+            parties = [r.party for r in rows]
             if any(busy[p] >= limits.get(p, 1) for p in parties):
                 continue
             busy.update(parties)
@@ -265,13 +290,12 @@ class Scheduler:
             with self._lock:  # a stop between the read above and here must win: check again under it
                 if self._still_running(job.job_id):
                     for r in starts:
-                        self._gateway.start_task(job.job_id, r.component_name, r.task_version,
-                                                 (r.role, r.party_id))
+                        self._gateway.start_task(job.job_id, r.component_name, r.task_version, r.party)
 
     def _parallelism(self, job_id: str) -> dict[Party, int]:
         limits = self._parallel.get(job_id)
         if limits is None:
-            limits = {(r.role, r.party_id): task_parallelism(r) for r in self._jobs.jobs(job_id, light=True)}
+            limits = {Party(r.role, r.party_id): task_parallelism(r) for r in self._jobs.jobs(job_id, light=True)}
             self._parallel[job_id] = limits
         return limits
 
@@ -286,11 +310,12 @@ class Scheduler:
 
     def _still_running(self, job_id: str) -> bool:
         state = self._jobs.job_cancel_state(job_id)
-        return state is not None and state == ("running", False)
+        return state is not None and state == (JobStatus.RUNNING, False)
 
-    def _handle_failures(self, job: JobRow, by_cpn: dict[str, list[TaskState]], failed: dict[str, str]) -> None:
+    def _handle_failures(self, job: JobRow, by_cpn: dict[str, list[TaskState]],
+                         failed: dict[str, TaskStatus]) -> None:
         retry = [by_cpn[cpn] for cpn, status in failed.items()
-                 if status in ("failed", "timeout") and min(r.auto_retries for r in by_cpn[cpn]) > 0]
+                 if status in AUTO_RETRY and min(r.auto_retries for r in by_cpn[cpn]) > 0]
         if retry:
             with self._lock:  # no retry once a stop has begun: the cancel signal is read under the lock
                 if self._still_running(job.job_id):
@@ -302,35 +327,34 @@ class Scheduler:
         reason = next((r.error_report for r in by_cpn[cpn] if r.error_report), "")
         where = next((f"{r.role} {r.party_id}" for r in by_cpn[cpn] if r.party_status in INTERRUPT), "")
         msg = f"component {cpn} {status} at {where}: {reason}".strip().rstrip(":")
-        self.end_job(job.job_id, "failed" if status != "canceled" else "canceled", msg)
+        self.end_job(job.job_id, JobStatus.CANCELED if status == TaskStatus.CANCELED else JobStatus.FAILED, msg)
 
     def _new_version(self, job_id: str, rows: list[TaskState], retries_left: int) -> None:
         for r in rows:
-            if r.party_status == "running":
-                self._gateway.stop_task(job_id, r.component_name, r.task_version, (r.role, r.party_id),
-                                        "canceled")
+            if r.party_status == TaskStatus.RUNNING:
+                self._gateway.stop_task(job_id, r.component_name, r.task_version, r.party, TaskStatus.CANCELED)
         t = now_ms()
         self._jobs.add_tasks([
             TaskRow(job_id=job_id, component_name=r.component_name, task_version=r.task_version + 1,
                     role=r.role, party_id=r.party_id, task_id=r.task_id, component_module=r.component_module,
-                    status="waiting", party_status="waiting", need_run=r.need_run, auto_retries=retries_left,
+                    status=TaskStatus.WAITING, party_status=TaskStatus.WAITING, need_run=r.need_run,
+                    auto_retries=retries_left,
                     create_time=t, update_time=t)
             for r in rows
         ])
 
-    def _update_progress(self, job: JobRow, fed: dict[str, str]) -> None:
+    def _update_progress(self, job: JobRow, fed: dict[str, TaskStatus]) -> None:
         done = sum(1 for s in fed.values() if s in END)
         pct = int(done * 100 / max(len(fed), 1))
         if pct != job.progress:
             self._jobs.update_job(job.job_id, progress=pct)
 
     def _timed_out(self, job: JobRow) -> bool:
-        timeout = int(job.runtime_conf_on_party.get("job_parameters", {}).get("timeout", 259200))
         started = job.start_time or job.create_time
-        return now_ms() - started > timeout * 1000
+        return now_ms() - started > job_timeout(job) * 1000
 
     # ---- ending, stopping, rerunning --------------------------------------------------------
-    def end_job(self, job_id: str, status: str, message: str) -> None:
+    def end_job(self, job_id: str, status: JobStatus, message: str) -> None:
         """Bring a job to an end status at every party: stop its tasks, return its resources.
 
         Safe from any thread. Waiting task rows end first in one statement (so nothing new can
@@ -341,17 +365,18 @@ class Scheduler:
             rows = self._jobs.jobs(job_id, light=True)
             if not rows:
                 return
-            registered = status == "success" and self._end_hook_first(job_id, rows[0])
+            registered = status == JobStatus.SUCCESS and self._end_hook_first(job_id, rows[0])
             t = now_ms()
             start = min((r.start_time or r.create_time) for r in rows)
-            moved = self._jobs.set_job_status(job_id, status, job_sources_for(status), end_time=t,
-                                              elapsed=t - start, status_message=message[:4000], tag="job_end",
-                                              progress=100 if status == "success" else rows[0].progress)
-            if status != "success":
-                self._jobs.end_open_tasks(job_id, status)
+            moved = self._jobs.transition_job(job_id, status, end_time=t, elapsed=t - start,
+                                              status_message=message[:4000], tag="job_end",
+                                              progress=100 if status == JobStatus.SUCCESS else rows[0].progress)
+            if status != JobStatus.SUCCESS:
+                task_status = TaskStatus(status)  # an interrupt: the same word for a task
+                self._jobs.end_waiting_tasks(job_id, task_status)
                 for task in self._jobs.running_job_tasks(job_id):
-                    self._gateway.stop_task(job_id, task.component_name, task.task_version,
-                                            (task.role, task.party_id), status)
+                    self._gateway.stop_task(job_id, task.component_name, task.task_version, task.party,
+                                            task_status)
                 # Federated statuses follow the parties': no row is left waiting or running.
                 self._sync_statuses(job_id, _group(self._jobs.task_states(job_id, open_only=True)))
             self._jobs.return_resources(job_id, cores_needed(rows))
@@ -360,7 +385,7 @@ class Scheduler:
             self._not_before.pop(job_id, None)
         if moved:
             for r in rows:
-                self._gateway.job_ended(job_id, (r.role, r.party_id), status)
+                self._gateway.job_ended(job_id, Party(r.role, r.party_id), status)
             if self._on_end is not None and not registered:
                 self._on_end(rows[0], status)
 
@@ -368,19 +393,20 @@ class Scheduler:
         """A successful job's end hook (model registration) runs before the job shows success, so
         a client that sees success can deploy at once. Under the lock: no other end can interleave."""
         state = self._jobs.job_cancel_state(job_id)
-        if self._on_end is None or state is None or state[0] not in job_sources_for("success"):
+        if self._on_end is None or state is None or state[0] not in job_sources(JobStatus.SUCCESS):
             return False
-        self._on_end(row, "success")
+        self._on_end(row, JobStatus.SUCCESS)
         return True
 
-    def request_stop(self, job_id: str, status: str = "canceled") -> bool:
-        """Stop a job at once, from the caller's thread: never queued behind the scheduler's work."""
+    def request_stop(self, job_id: str, status: str = JobStatus.CANCELED) -> bool:
+        """Stop a job at once, from the caller's thread: never queued behind the scheduler's work.
+        `status` is a job status (FATE's stop_status: canceled or failed)."""
         with self._lock:
             state = self._jobs.job_cancel_state(job_id)
             if state is None or state[0] in END:
                 return False
             self._jobs.update_job(job_id, cancel_signal=True, status_message="stopped by user")
-            self.end_job(job_id, status, "stopped by user")
+            self.end_job(job_id, JobStatus(status), "stopped by user")
         self.notify(job_id)
         return True
 
@@ -395,29 +421,10 @@ class Scheduler:
         if redo:
             job = self._jobs.initiator_job(job_id)
             if job is not None and job.status in END:
-                self._jobs.set_job_status(job_id, "waiting", job_sources_for("waiting"), end_time=None,
-                                          elapsed=None, cancel_signal=False, progress=0, tag="",
-                                          status_message="rerun")
+                self._jobs.transition_job(job_id, JobStatus.WAITING, end_time=None, elapsed=None,
+                                          cancel_signal=False, progress=0, tag="", status_message="rerun")
             self.notify(job_id)
         return redo
-
-
-def cores_needed(rows: Iterable[JobRow]) -> dict[int, int]:
-    """Cores a job reserves per party: task_cores x task_parallelism for each role but arbiter."""
-    need: dict[int, int] = {}
-    for r in rows:
-        if r.role == "arbiter":
-            continue
-        jp = r.runtime_conf_on_party.get("job_parameters", {})
-        cores = int(jp.get("task_cores", 1)) * task_parallelism(r)
-        need[r.party_id] = need.get(r.party_id, 0) + cores
-    return need
-
-
-def task_parallelism(row: JobRow) -> int:
-    """FATE's task_parallelism of one party's job row: tasks of the job running at once there (default 1)."""
-    jp = row.runtime_conf_on_party.get("job_parameters", {})
-    return max(1, int(jp.get("task_parallelism") or 1))
 
 
 def _group(tasks: list[TaskState]) -> dict[str, list[TaskState]]:
@@ -427,4 +434,4 @@ def _group(tasks: list[TaskState]) -> dict[str, list[TaskState]]:
     return out
 
 
-__all__ = ["JobLimits", "PartyGateway", "Scheduler", "cores_needed", "task_parallelism"]
+__all__ = ["ALL_JOBS", "JobLimits", "PartyGateway", "Scheduler"]

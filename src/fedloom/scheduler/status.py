@@ -1,96 +1,59 @@
-"""Job and task statuses (FATE-Flow's), their allowed transitions and the federated status rules."""
+"""Job and task statuses (FATE-Flow's), their allowed transitions and the federated status rules.
+
+The statuses and transition tables live in `fedloom.store.status` (the store enforces them) and are
+re-exported here; the rules the initiator applies on top of them are below.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from fedloom.store.status import (
+    JOB_TRANSITIONS,
+    TASK_TRANSITIONS,
+    JobStatus,
+    TaskStatus,
+    job_sources,
+    task_sources,
+)
 
-class JobStatus:
-    WAITING = "waiting"
-    RUNNING = "running"
-    CANCELED = "canceled"
-    TIMEOUT = "timeout"
-    FAILED = "failed"
-    SUCCESS = "success"
-
-
-class TaskStatus:
-    WAITING = "waiting"
-    RUNNING = "running"
-    CANCELED = "canceled"
-    TIMEOUT = "timeout"
-    FAILED = "failed"
-    PASS = "pass"
-    SUCCESS = "success"
-
+_T = TaskStatus
 
 # FATE's StatusSet level order; higher wins ties between interrupt statuses.
-LEVEL = {"waiting": 0, "ready": 1, "running": 2, "canceled": 3, "timeout": 4, "failed": 5, "pass": 6, "success": 7}
-END = frozenset({"canceled", "timeout", "failed", "pass", "success"})
-INTERRUPT = frozenset({"canceled", "timeout", "failed"})
-SUCCESSFUL = frozenset({"pass", "success"})
-JOB_STATUSES = frozenset({"waiting", "running", "canceled", "timeout", "failed", "success"})
-
-JOB_TRANSITIONS: dict[str, frozenset[str]] = {
-    "waiting": frozenset({"running", "canceled", "timeout", "failed", "success"}),
-    "running": frozenset({"canceled", "timeout", "failed", "success"}),
-    "canceled": frozenset({"waiting"}),
-    "timeout": frozenset({"failed", "success", "waiting"}),
-    "failed": frozenset({"waiting"}),
-    "success": frozenset({"waiting"}),
-}
-
-TASK_TRANSITIONS: dict[str, frozenset[str]] = {
-    "waiting": frozenset({"running", "success", "pass", "canceled", "failed"}),
-    "running": frozenset({"canceled", "timeout", "failed", "pass", "success"}),
-    "canceled": frozenset(),
-    "timeout": frozenset({"failed", "success"}),
-    "failed": frozenset(),
-    "pass": frozenset(),
-    "success": frozenset(),
-}
+LEVEL: dict[str, int] = {"waiting": 0, "ready": 1, "running": 2, "canceled": 3, "timeout": 4, "failed": 5,
+                         "pass": 6, "success": 7}
+END: frozenset[TaskStatus] = frozenset({_T.CANCELED, _T.TIMEOUT, _T.FAILED, _T.PASS, _T.SUCCESS})
+INTERRUPT: frozenset[TaskStatus] = frozenset({_T.CANCELED, _T.TIMEOUT, _T.FAILED})
+SUCCESSFUL: frozenset[TaskStatus] = frozenset({_T.PASS, _T.SUCCESS})
+AUTO_RETRY: frozenset[TaskStatus] = frozenset({_T.FAILED, _T.TIMEOUT})
 
 
-def job_sources_for(target: str) -> list[str]:
-    """Statuses a job may move to `target` from (the WHERE clause of a compare-and-set)."""
-    return [src for src, dsts in JOB_TRANSITIONS.items() if target in dsts]
-
-
-def task_sources_for(target: str) -> list[str]:
-    return [src for src, dsts in TASK_TRANSITIONS.items() if target in dsts]
-
-
-def federated_task_status(party_statuses: Iterable[str]) -> str:
+def federated_task_status(party_statuses: Iterable[str]) -> TaskStatus:
     """One status for a task from the statuses of its parties (FATE §4.3)."""
-    statuses = {"success" if s == "pass" else s for s in party_statuses}
+    statuses = {_T.SUCCESS if s == _T.PASS else _T(s) for s in party_statuses}
     if not statuses:
-        return "waiting"
+        return _T.WAITING
     if len(statuses) == 1:
         return next(iter(statuses))
     interrupts = statuses & INTERRUPT
     if interrupts:
         return max(interrupts, key=LEVEL.__getitem__)
-    if "running" in statuses or "success" in statuses:
-        return "running"
-    return "waiting"
-
-
-def worst_interrupt(statuses: Iterable[str]) -> str | None:
-    found = set(statuses) & INTERRUPT
-    return max(found, key=LEVEL.__getitem__) if found else None
+    if _T.RUNNING in statuses or _T.SUCCESS in statuses:
+        return _T.RUNNING
+    return _T.WAITING
 
 
 __all__ = [
+    "AUTO_RETRY",
     "END",
     "INTERRUPT",
-    "JOB_STATUSES",
     "JOB_TRANSITIONS",
-    "JobStatus",
+    "LEVEL",
     "SUCCESSFUL",
     "TASK_TRANSITIONS",
+    "JobStatus",
     "TaskStatus",
     "federated_task_status",
-    "job_sources_for",
-    "task_sources_for",
-    "worst_interrupt",
+    "job_sources",
+    "task_sources",
 ]

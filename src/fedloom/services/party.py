@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from fedloom.config import Settings
+from fedloom.dsl import ComponentNode, JobPlan, Ref
 from fedloom.errors import InvalidInput, NotFound
 from fedloom.federation.auth import session_key
-from fedloom.federation.channel import Mailbox, session_job, session_name
+from fedloom.federation.channel import Mailbox, session_name
+from fedloom.ids import Party, TaskKey
 from fedloom.paths import federation_dir
-from fedloom.scheduler.status import END
+from fedloom.scheduler.resources import task_cores
+from fedloom.scheduler.status import END, TaskStatus
 from fedloom.services.plans import PlanCache
 from fedloom.storage.tables import TableStore
 from fedloom.store import Stores, now_ms
@@ -21,7 +24,6 @@ from fedloom.worker.pool import WorkerPool, kill_pid, pid_alive
 from fedloom.worker.spec import ModelBinding, TableBinding, TaskSpec
 
 log = logging.getLogger(__name__)
-Party = tuple[str, int]
 
 
 class PartyService:
@@ -40,8 +42,8 @@ class PartyService:
 
     # ---- tasks ------------------------------------------------------------------------------
     def start_task(self, job_id: str, component: str, version: int, party: Party) -> None:
-        key = (job_id, component, version, party[0], party[1])
-        if not self._stores.jobs.set_task_status(key, "running", ["waiting"], start_time=now_ms()):
+        key = TaskKey(job_id, component, version, party.role, party.party_id)
+        if not self._stores.jobs.transition_task(key, TaskStatus.RUNNING, start_time=now_ms()):
             return  # already started (a repeated command): idempotent
         try:
             spec = self._task_spec(job_id, component, version, party)
@@ -50,30 +52,26 @@ class PartyService:
         except Exception as exc:  # any failure to launch becomes the task's error, shown to the user
             msg = exc.message if hasattr(exc, "message") else f"{type(exc).__name__}: {exc}"
             log.warning("could not start %s: %s", key, msg)
-            self._stores.jobs.set_task_status(key, "failed", ["running"], end_time=now_ms(),
-                                              error_report=str(msg)[:4000])
+            self._stores.jobs.transition_task(key, TaskStatus.FAILED, end_time=now_ms(), error_report=str(msg)[:4000])
             self._on_task_end(job_id)
 
     def stop_task(self, job_id: str, component: str, version: int, party: Party, status: str) -> None:
-        key = (job_id, component, version, party[0], party[1])
-        row = self._stores.jobs.task(*key)
+        key = TaskKey(job_id, component, version, party.role, party.party_id)
+        row = self._stores.jobs.task(key)
         # The status first: the exit of the killed process must not be mistaken for a crash.
-        self._stores.jobs.set_task_status(key, status, ["running", "waiting"], end_time=now_ms(),
-                                          kill_status=True)
-        if not self.pool.kill(key) and row is not None and row.run_pid and row.party_status == "running":
+        self._stores.jobs.transition_task(key, TaskStatus(status), end_time=now_ms(), kill_status=True)
+        if not self.pool.kill(key) and row is not None and row.run_pid and row.party_status == TaskStatus.RUNNING:
             _kill_orphan(row.run_pid)  # started by a previous server: we hold no handle to it
 
     def job_ended(self, job_id: str, party: Party, status: str) -> None:
-        """Outputs stay for tracking; the job's federation sessions (read or not) go."""
-        for session in self._mailbox.job_sessions(job_id):
-            self._mailbox.drop_session(session)
+        """Outputs stay for tracking; the job's federation messages here (read or not) are deleted."""
+        self._mailbox.drop_job(job_id)
 
     def _task_exited(self, spec: TaskSpec, exitcode: int | None) -> None:
-        row = self._stores.jobs.task(*spec.key)
-        if row is not None and row.party_status == "running":
+        row = self._stores.jobs.task(spec.key)
+        if row is not None and row.party_status == TaskStatus.RUNNING:
             why = f"task process exited with code {exitcode} before reporting an end status"
-            self._stores.jobs.set_task_status(spec.key, "failed", ["running"], end_time=now_ms(),
-                                              error_report=why)
+            self._stores.jobs.transition_task(spec.key, TaskStatus.FAILED, end_time=now_ms(), error_report=why)
         self._on_task_end(spec.job_id)
 
     # ---- recovery ---------------------------------------------------------------------------
@@ -83,9 +81,9 @@ class PartyService:
         for row in self._stores.jobs.running_tasks():
             if row.run_pid and pid_alive(row.run_pid):
                 _kill_orphan(row.run_pid)
-            key = (row.job_id, row.component_name, row.task_version, row.role, row.party_id)
-            self._stores.jobs.set_task_status(
-                key, "failed", ["running"], end_time=now_ms(), auto_retries=row.auto_retries + 1,
+            key = TaskKey(row.job_id, row.component_name, row.task_version, row.role, row.party_id)
+            self._stores.jobs.transition_task(
+                key, TaskStatus.FAILED, end_time=now_ms(), auto_retries=row.auto_retries + 1,
                 error_report="interrupted: the server stopped while the task was running",
             )
             count += 1
@@ -93,16 +91,10 @@ class PartyService:
 
     def drop_stale_sessions(self) -> int:
         """At start: the mailboxes of jobs that ended or vanished while no server ran (or of unknown names)."""
-        open_jobs: dict[str, bool] = {}
-        dropped = 0
-        for session in self._mailbox.sessions():
-            job_id = session_job(session)
-            if job_id is not None and job_id not in open_jobs:
-                open_jobs[job_id] = any(r.status not in END for r in self._stores.jobs.jobs(job_id))
-            if job_id is None or not open_jobs[job_id]:
-                self._mailbox.drop_session(session)
-                dropped += 1
-        return dropped
+        return self._mailbox.drop_jobs_except(self._job_open)
+
+    def _job_open(self, job_id: str) -> bool:
+        return any(r.status not in END for r in self._stores.jobs.jobs(job_id))
 
     # ---- inputs -----------------------------------------------------------------------------
     def _task_spec(self, job_id: str, component: str, version: int, party: Party) -> TaskSpec:
@@ -113,7 +105,6 @@ class PartyService:
         plan = self._plans.get(job)
         node = plan.components[component]
         params = plan.params(component, role, pid)
-        jp = job.runtime_conf_on_party.get("job_parameters", {})
         data_inputs = self._bind_data(job, node, party, params)
         return TaskSpec(
             job_id=job_id, component_name=component, module=node.module, task_version=version, role=role,
@@ -121,23 +112,28 @@ class PartyService:
             need_run=plan.need_run(component, role, pid), data_inputs=data_inputs,
             model_inputs=self._bind_models(job, plan, node.model_inputs, node.pipeline_model_refs, party),
             isometric_inputs=self._bind_models(job, plan, node.isometric_model_inputs, (), party),
-            task_cores=int(jp.get("task_cores", 1)), database_url=self._settings.sqlalchemy_url,
+            task_cores=task_cores(job), database_url=self._settings.sqlalchemy_url,
             data_dir=str(self._settings.resolved_data_dir),
             federation_timeout=self._settings.federation_timeout,
             federation_key=session_key(self._federation_secret, session_name(job_id, component, version)).hex(),
         )
 
-    def _bind_data(self, job: JobRow, node: Any, party: Party, params: dict[str, Any]
+    def _bind_data(self, job: JobRow, node: ComponentNode, party: Party, params: dict[str, Any]
                    ) -> dict[str, list[TableBinding]]:
-        out: dict[str, list[TableBinding]] = {}
-        if node.module == "Reader":
-            out["table"] = [self._reader_table(params, party)]
+        out = self._tables_named_by_params(node, params, party)
         for key, refs in node.data_inputs.items():
             # An upstream that produced nothing at this party (it does not run for this role, e.g.
             # Intersection at the arbiter, or it ran with need_run false) contributes no input.
             bound = [self._find_output(job.job_id, ref.component, ref.alias, party) for ref in refs]
             out[key] = [b for b in bound if b is not None]
         return out
+
+    def _tables_named_by_params(self, node: ComponentNode, params: dict[str, Any], party: Party
+                                ) -> dict[str, list[TableBinding]]:
+        """The one input not bound by a DSL edge: the table a Reader names in its `table` parameter."""
+        if node.module != "Reader":
+            return {}
+        return {"table": [self._reader_table(params, party)]}
 
     def _reader_table(self, params: dict[str, Any], party: Party) -> TableBinding:
         table = params.get("table") or {}
@@ -146,25 +142,25 @@ class PartyService:
                                       table.get("data") or "data", party)
         ns, name = table.get("namespace"), table.get("name")
         if not ns or not name:
-            raise InvalidInput(f"Reader at {party[0]} {party[1]}: parameter table needs name and namespace")
+            raise InvalidInput(f"Reader at {party.role} {party.party_id}: parameter table needs name and namespace")
         if not self._tables.exists(ns, name):
-            raise NotFound(f"table {ns}.{name} not found at {party[0]} {party[1]}; upload it first")
+            raise NotFound(f"table {ns}.{name} not found at {party.role} {party.party_id}; upload it first")
         return TableBinding(namespace=ns, name=name)
 
     def _output_table(self, job_id: str, component: str, alias: str, party: Party) -> TableBinding:
         found = self._find_output(job_id, component, alias, party)
         if found is None:
-            raise NotFound(f"input {component}.{alias} has no output at {party[0]} {party[1]} (job {job_id})")
+            raise NotFound(f"input {component}.{alias} has no output at {party.role} {party.party_id} (job {job_id})")
         return found
 
     def _find_output(self, job_id: str, component: str, alias: str, party: Party) -> TableBinding | None:
-        rows = self._stores.tracking.output_data(job_id, component, party[0], party[1])
+        rows = self._stores.tracking.output_data(job_id, component, party.role, party.party_id)
         row = next((r for r in rows if r.data_name == alias), None)
         return None if row is None else TableBinding(namespace=row.table_namespace, name=row.table_name)
 
-    def _bind_models(self, job: JobRow, plan: Any, refs: Any, pipeline_refs: Any, party: Party
-                     ) -> list[ModelBinding]:
-        out = [ModelBinding(job_id=job.job_id, component_name=r.component, role=party[0], party_id=party[1])
+    def _bind_models(self, job: JobRow, plan: JobPlan, refs: Iterable[Ref], pipeline_refs: tuple[Ref, ...],
+                     party: Party) -> list[ModelBinding]:
+        out = [ModelBinding(job_id=job.job_id, component_name=r.component, role=party.role, party_id=party.party_id)
                for r in refs]
         if pipeline_refs:
             deployed = self._deployed_components(plan, party)
@@ -174,20 +170,20 @@ class PartyService:
                     raise NotFound(f"deployed model has no component {r.component}")
                 out.append(ModelBinding(job_id=src["job_id"], component_name=src.get("component_name",
                                         r.component), task_version=src.get("task_version"),
-                                        role=party[0], party_id=party[1]))
+                                        role=party.role, party_id=party.party_id))
         return out
 
-    def _deployed_components(self, plan: Any, party: Party) -> dict[str, Any]:
+    def _deployed_components(self, plan: JobPlan, party: Party) -> Mapping[str, Any]:
         jp = plan.conf.get("job_parameters", {}).get("common", {})
         rows = self._stores.tracking.pipeline_models(model_id=jp.get("model_id"),
                                                      model_version=str(jp.get("model_version")),
-                                                     role=party[0], party_id=party[1])
+                                                     role=party.role, party_id=party.party_id)
         if not rows:
             raise NotFound(f"model {jp.get('model_id')} {jp.get('model_version')} not found at "
-                           f"{party[0]} {party[1]}")
+                           f"{party.role} {party.party_id}")
         return dict(rows[0].components)
 
-    def new_task_rows(self, job_id: str, plan: Any, parties: list[Party]) -> list[TaskRow]:
+    def new_task_rows(self, job_id: str, plan: JobPlan, parties: list[Party]) -> list[TaskRow]:
         t = now_ms()
         rows = []
         for name, node in plan.components.items():
@@ -196,8 +192,8 @@ class PartyService:
                     continue
                 rows.append(TaskRow(
                     job_id=job_id, component_name=name, task_version=0, role=role, party_id=pid,
-                    task_id=f"{job_id}_{name}", component_module=node.module, status="waiting",
-                    party_status="waiting", need_run=plan.need_run(name, role, pid),
+                    task_id=f"{job_id}_{name}", component_module=node.module, status=TaskStatus.WAITING,
+                    party_status=TaskStatus.WAITING, need_run=plan.need_run(name, role, pid),
                     auto_retries=int(plan.job_parameters(role, pid).auto_retries), create_time=t, update_time=t,
                 ))
         return rows
@@ -213,4 +209,4 @@ def _kill_orphan(pid: int) -> None:
         kill_pid(pid)
 
 
-__all__ = ["PartyService"]
+__all__ = ["Party", "PartyService"]

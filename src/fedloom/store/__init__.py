@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from fedloom.store.database import make_engine, migrate, session_factory
 from fedloom.store.jobs import JobStore, now_ms
-from fedloom.store.tracking import TaskRef, TrackingStore
+from fedloom.store.tracking import TrackingStore
 
 
 @dataclass
@@ -30,4 +30,4 @@ def open_stores(url: str, *, run_migrations: bool = True) -> Stores:
     return Stores(engine=engine, jobs=JobStore(sessions), tracking=TrackingStore(sessions))
 
 
-__all__ = ["JobStore", "Stores", "TaskRef", "TrackingStore", "now_ms", "open_stores"]
+__all__ = ["JobStore", "Stores", "TrackingStore", "now_ms", "open_stores"]

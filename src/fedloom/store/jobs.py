@@ -6,20 +6,24 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, func, insert, inspect, select, update
+from sqlalchemy import bindparam, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 from sqlalchemy.sql.base import ExecutableOption
+from sqlalchemy.sql.elements import ColumnElement
 
 from fedloom.errors import Conflict, InvalidInput
+from fedloom.ids import Party, TaskKey
 from fedloom.store.models import JobRow, PartyResourceRow, TaskRow
+from fedloom.store.status import JobStatus, TaskStatus, job_sources, task_sources
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-_JOB_ORDER = {
+# The columns `list_jobs` may order by (FATE's `order_by` values).
+JOB_ORDER_COLUMNS = {
     "job_id": JobRow.job_id,
     "create_time": JobRow.create_time,
     "start_time": JobRow.start_time,
@@ -31,8 +35,13 @@ _JOB_ORDER = {
 class JobStore:
     """Jobs and tasks of the parties this server hosts (plus the initiator's view of remote ones).
 
-    Status changes are compare-and-set: a change whose source status is not allowed by the
-    transition table touches no row and returns False. Every method is one transaction.
+    A job's `status` and a task's `party_status` change only through `transition_job`,
+    `transition_task` and `end_waiting_tasks`, which take the target status and derive the allowed
+    sources from the transition tables (`fedloom.store.status`) in the WHERE clause: a disallowed
+    transition touches no row and returns False, and a lost race does the same. `update_job` and
+    `update_task` refuse status fields. A task's federated `status` is recomputed by the initiator from
+    its parties' statuses and written by `set_federated_statuses`, compare-and-set on its old value.
+    Every method is one transaction.
     """
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
@@ -89,7 +98,10 @@ class JobStore:
         order_by: str = "create_time",
         order: str = "desc",
     ) -> tuple[list[JobRow], int]:
-        conds: list[Any] = [JobRow.tag != "submit_failed"]
+        col = JOB_ORDER_COLUMNS.get(order_by)
+        if col is None:
+            raise InvalidInput(f"order_by: unknown column {order_by!r}")
+        conds: list[Any] = []
         if job_id_like:
             conds.append(JobRow.job_id.contains(job_id_like))
         if description_like:
@@ -100,7 +112,6 @@ class JobStore:
             conds.append(JobRow.role.in_(list(roles)))
         if statuses:
             conds.append(JobRow.status.in_(list(statuses)))
-        col = _JOB_ORDER[order_by]
         with self._sessions() as s:
             total = s.scalar(select(func.count()).select_from(JobRow).where(*conds)) or 0
             q = select(JobRow).where(*conds).order_by(col.desc() if order == "desc" else col.asc())
@@ -125,19 +136,21 @@ class JobStore:
             )
             return int(s.scalar(q) or 0)
 
-    def set_job_status(self, job_id: str, target: str, sources: Sequence[str], **fields: Any) -> bool:
-        """CAS every row of the job from one of `sources` to `target`; True if any row moved."""
-        fields = {"status": target, "update_time": now_ms(), **fields}
+    def transition_job(self, job_id: str, target: JobStatus, **fields: Any) -> bool:
+        """Move every row of the job that may go to `target` (by the table) there; True if any moved."""
+        values = {"status": target, "update_time": now_ms(), **fields}
         with self._sessions.begin() as s:
             res = s.execute(
                 update(JobRow)
-                .where(JobRow.job_id == job_id, JobRow.status.in_(list(sources)))
-                .values(**fields)
+                .where(JobRow.job_id == job_id, JobRow.status.in_(job_sources(target)))
+                .values(**values)
             )
             return bool(getattr(res, "rowcount", 0))
 
     def update_job(self, job_id: str, role: str | None = None, party_id: int | None = None,
                    **fields: Any) -> int:
+        """Set fields other than the status (MUST refuse `status`: see `transition_job`)."""
+        _no_status(fields, "transition_job")
         conds = [JobRow.job_id == job_id]
         if role is not None:
             conds.append(JobRow.role == role)
@@ -146,11 +159,6 @@ class JobStore:
         with self._sessions.begin() as s:
             res = s.execute(update(JobRow).where(*conds).values(update_time=now_ms(), **fields))
             return int(getattr(res, "rowcount", 0))
-
-    def delete_job(self, job_id: str) -> None:
-        with self._sessions.begin() as s:
-            s.execute(delete(TaskRow).where(TaskRow.job_id == job_id))
-            s.execute(delete(JobRow).where(JobRow.job_id == job_id))
 
     # ---- tasks ------------------------------------------------------------------------------
     def tasks(self, job_id: str, *, latest: bool = True, **filters: Any) -> list[TaskRow]:
@@ -172,9 +180,9 @@ class JobStore:
         with self._sessions() as s:
             return list(s.scalars(select(TaskRow).where(*conds).order_by(TaskRow.create_time)))
 
-    def task(self, job_id: str, component: str, version: int, role: str, party_id: int) -> TaskRow | None:
+    def task(self, key: TaskKey) -> TaskRow | None:
         with self._sessions() as s:
-            return s.get(TaskRow, (job_id, component, version, role, party_id))
+            return s.get(TaskRow, tuple(key))
 
     def task_states(self, job_id: str, *, open_only: bool = False) -> list[TaskState]:
         """The newest version of every task of a job, as light tuples: one query, no ORM objects.
@@ -212,14 +220,17 @@ class JobStore:
         with self._sessions.begin() as s:
             s.connection().execute(stmt, params)
 
-    def end_open_tasks(self, job_id: str, status: str) -> int:
+    def end_waiting_tasks(self, job_id: str, status: TaskStatus) -> int:
         """Every task row of the job still waiting gets `status` (party and federated), in one
-        statement. Running rows are left to the caller, which must kill their processes."""
+        statement, if the table lets a waiting task end so. Running rows are left to the caller,
+        which must kill their processes."""
+        if TaskStatus.WAITING not in task_sources(status):
+            return 0
         t = now_ms()
         with self._sessions.begin() as s:
             res = s.execute(
                 update(TaskRow)
-                .where(TaskRow.job_id == job_id, TaskRow.party_status == "waiting")
+                .where(TaskRow.job_id == job_id, TaskRow.party_status == TaskStatus.WAITING)
                 .values(party_status=status, status=status, end_time=t, update_time=t)
             )
             return int(getattr(res, "rowcount", 0))
@@ -242,39 +253,22 @@ class JobStore:
         with self._sessions() as s:
             return list(s.scalars(select(TaskRow).where(TaskRow.party_status == "running")))
 
-    def set_task_status(
-        self,
-        key: tuple[str, str, int, str, int] | tuple[str, str, int],
-        target: str,
-        sources: Sequence[str],
-        *,
-        column: str = "party_status",
-        **fields: Any,
-    ) -> bool:
-        """CAS `column` (party_status or status) of one task row, or of all parties' rows of a version."""
-        col = getattr(TaskRow, column)
-        conds = [TaskRow.job_id == key[0], TaskRow.component_name == key[1], TaskRow.task_version == key[2]]
-        if len(key) == 5:
-            conds += [TaskRow.role == key[3], TaskRow.party_id == key[4]]
-        values = {column: target, "update_time": now_ms(), **fields}
+    def transition_task(self, key: TaskKey, target: TaskStatus, **fields: Any) -> bool:
+        """Move one task row's `party_status` to `target` if the table allows it from the current one."""
+        values = {"party_status": target, "update_time": now_ms(), **fields}
         with self._sessions.begin() as s:
-            res = s.execute(update(TaskRow).where(*conds, col.in_(list(sources))).values(**values))
+            res = s.execute(
+                update(TaskRow)
+                .where(*_task_key(key), TaskRow.party_status.in_(task_sources(target)))
+                .values(**values)
+            )
             return bool(getattr(res, "rowcount", 0))
 
-    def update_task(self, key: tuple[str, str, int, str, int], **fields: Any) -> None:
-        job_id, component, version, role, party_id = key
+    def update_task(self, key: TaskKey, **fields: Any) -> None:
+        """Set fields other than the statuses (MUST refuse them: see `transition_task`)."""
+        _no_status(fields, "transition_task")
         with self._sessions.begin() as s:
-            s.execute(
-                update(TaskRow)
-                .where(
-                    TaskRow.job_id == job_id,
-                    TaskRow.component_name == component,
-                    TaskRow.task_version == version,
-                    TaskRow.role == role,
-                    TaskRow.party_id == party_id,
-                )
-                .values(update_time=now_ms(), **fields)
-            )
+            s.execute(update(TaskRow).where(*_task_key(key)).values(update_time=now_ms(), **fields))
 
     def add_tasks(self, tasks: Sequence[TaskRow]) -> None:
         with self._sessions.begin() as s:
@@ -335,10 +329,6 @@ class JobStore:
                 )
             return True
 
-    def jobs_holding_resources(self) -> list[JobRow]:
-        with self._sessions() as s:
-            return list(s.scalars(select(JobRow).where(JobRow.resource_in_use.is_(True))))
-
 
 class TaskState(NamedTuple):
     """What the scheduler reads of a task row (no ORM object: reconcile reads 20,000 of them)."""
@@ -354,6 +344,20 @@ class TaskState(NamedTuple):
     task_id: str
     component_module: str
     error_report: str
+
+    @property
+    def party(self) -> Party:
+        return Party(self.role, self.party_id)
+
+
+def _task_key(key: TaskKey) -> list[ColumnElement[bool]]:
+    return [TaskRow.job_id == key.job_id, TaskRow.component_name == key.component_name,
+            TaskRow.task_version == key.task_version, TaskRow.role == key.role, TaskRow.party_id == key.party_id]
+
+
+def _no_status(fields: dict[str, Any], use: str) -> None:
+    if {"status", "party_status"} & fields.keys():
+        raise ValueError(f"a status changes only through {use}, which checks the transition table")
 
 
 def _light(light: bool) -> list[ExecutableOption]:
@@ -392,4 +396,4 @@ class _Insufficient(Exception):
     """Raised inside a transaction to roll a partial reservation back."""
 
 
-__all__ = ["JobStore", "TaskState", "now_ms"]
+__all__ = ["JOB_ORDER_COLUMNS", "JobStore", "TaskState", "now_ms"]

@@ -8,10 +8,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from fedloom.ids import TaskKey
 from fedloom.store.jobs import now_ms
 from fedloom.store.models import MetricRow, ModelRow, OutputDataRow, OutputModelRow, SummaryRow
-
-TaskRef = tuple[str, str, int, str, int]  # job_id, component, task_version, role, party_id
 
 
 class TrackingStore:
@@ -21,7 +20,7 @@ class TrackingStore:
         self._sessions = sessions
 
     # ---- metrics ----------------------------------------------------------------------------
-    def log_metric(self, ref: TaskRef, namespace: str, name: str, points: Sequence[tuple[Any, Any]],
+    def log_metric(self, ref: TaskKey, namespace: str, name: str, points: Sequence[tuple[Any, Any]],
                    meta: dict[str, Any] | None) -> None:
         job_id, cpn, ver, role, pid = ref
         t = now_ms()
@@ -59,7 +58,7 @@ class TrackingStore:
             s.execute(delete(MetricRow).where(*conds))
 
     # ---- output data ------------------------------------------------------------------------
-    def save_output_data(self, ref: TaskRef, data_name: str, namespace: str, name: str) -> None:
+    def save_output_data(self, ref: TaskKey, data_name: str, namespace: str, name: str) -> None:
         job_id, cpn, ver, role, pid = ref
         with self._sessions.begin() as s:
             s.merge(OutputDataRow(job_id=job_id, component_name=cpn, task_version=ver, role=role,
@@ -77,7 +76,7 @@ class TrackingStore:
         return _newest(rows, version)
 
     # ---- output models ----------------------------------------------------------------------
-    def save_model(self, ref: TaskRef, alias: str, module: str, param: dict[str, Any],
+    def save_model(self, ref: TaskKey, alias: str, module: str, param: dict[str, Any],
                    meta: dict[str, Any]) -> None:
         job_id, cpn, ver, role, pid = ref
         with self._sessions.begin() as s:
@@ -96,7 +95,7 @@ class TrackingStore:
         return _newest(rows, version)
 
     # ---- summaries --------------------------------------------------------------------------
-    def save_summary(self, ref: TaskRef, summary: dict[str, Any]) -> None:
+    def save_summary(self, ref: TaskKey, summary: dict[str, Any]) -> None:
         job_id, cpn, ver, role, pid = ref
         with self._sessions.begin() as s:
             s.merge(SummaryRow(job_id=job_id, component_name=cpn, task_version=ver, role=role,
@@ -129,4 +128,4 @@ def _newest(rows: list[Any], version: int | None) -> list[Any]:
     return [r for r in rows if r.task_version == want]
 
 
-__all__ = ["TaskRef", "TrackingStore"]
+__all__ = ["TrackingStore"]

@@ -12,11 +12,10 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 
+from fedloom.ids import TaskKey
 from fedloom.worker.spec import TaskSpec
 
 log = logging.getLogger(__name__)
-
-TaskKey = tuple[str, str, int, str, int]
 ExitHandler = Callable[[TaskSpec, int | None], None]
 
 

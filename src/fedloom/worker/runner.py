@@ -19,6 +19,7 @@ from fedloom.federation.channel import Channel, Mailbox, session_name
 from fedloom.paths import federation_dir, tables_dir, task_log_dir
 from fedloom.storage.tables import TableStore
 from fedloom.store import Stores, now_ms, open_stores
+from fedloom.store.status import TaskStatus
 from fedloom.worker.context import TaskContext
 from fedloom.worker.spec import TaskSpec
 
@@ -34,7 +35,7 @@ def main(spec_json: str) -> None:
     try:
         status, error = _run(spec, stores, log)
     except BaseException as exc:  # the process boundary: record why, then end
-        status, error = "failed", _describe(exc)
+        status, error = TaskStatus.FAILED, _describe(exc)
         log.error("task failed:\n%s", traceback.format_exc())
     busy = time.monotonic() - started
     _finish(stores, spec, status, error, busy)
@@ -43,17 +44,17 @@ def main(spec_json: str) -> None:
     logging.shutdown()
 
 
-def _run(spec: TaskSpec, stores: Stores, log: logging.Logger) -> tuple[str, str]:
+def _run(spec: TaskSpec, stores: Stores, log: logging.Logger) -> tuple[TaskStatus, str]:
     if not spec.need_run:
         log.info("need_run is false: task passes")
-        return "pass", ""
+        return TaskStatus.PASS, ""
     component = get_component(spec.module)
     params = component.params.model_validate(spec.params)
     data_dir = Path(spec.data_dir)
     tables = TableStore(tables_dir(data_dir))
     channel = Channel(Mailbox(federation_dir(data_dir)),
                       session_name(spec.job_id, spec.component_name, spec.task_version),
-                      (spec.role, spec.party_id), spec.federation_timeout, _federation_key(spec))
+                      spec.key.party, spec.federation_timeout, _federation_key(spec))
     ctx = TaskContext(spec, params, "transform", stores, tables, channel, log)
     ctx.mode = mode_for(ctx.inputs)
     log.info("running %s (%s) as %s %s, mode %s", spec.component_name, spec.module, spec.role,
@@ -62,7 +63,7 @@ def _run(spec: TaskSpec, stores: Stores, log: logging.Logger) -> tuple[str, str]
     ctx.progress(1.0, "done")
     log.info("sent %d bytes in %d messages", channel.bytes_sent,
              sum(1 for d in channel.log if d[0] == "send"))
-    return "success", ""
+    return TaskStatus.SUCCESS, ""
 
 
 def _federation_key(spec: TaskSpec) -> bytes:
@@ -75,12 +76,12 @@ def _federation_key(spec: TaskSpec) -> bytes:
     return key
 
 
-def _finish(stores: Stores, spec: TaskSpec, status: str, error: str, busy: float) -> None:
-    row = stores.jobs.task(*spec.key)
+def _finish(stores: Stores, spec: TaskSpec, status: TaskStatus, error: str, busy: float) -> None:
+    row = stores.jobs.task(spec.key)
     start = row.start_time if row and row.start_time else now_ms()
     end = now_ms()
-    stores.jobs.set_task_status(spec.key, status, ["running", "waiting"], end_time=end,
-                                elapsed=end - start, error_report=error[:4000], busy_seconds=busy)
+    stores.jobs.transition_task(spec.key, status, end_time=end, elapsed=end - start, error_report=error[:4000],
+                                busy_seconds=busy)
 
 
 def _describe(exc: BaseException) -> str:

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fedloom.ids import TaskKey
+
 
 class TableBinding(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -51,8 +53,8 @@ class TaskSpec(BaseModel):
         return f"{self.job_id}_{self.component_name}"
 
     @property
-    def key(self) -> tuple[str, str, int, str, int]:
-        return (self.job_id, self.component_name, self.task_version, self.role, self.party_id)
+    def key(self) -> TaskKey:
+        return TaskKey(self.job_id, self.component_name, self.task_version, self.role, self.party_id)
 
 
 __all__ = ["ModelBinding", "TableBinding", "TaskSpec"]
