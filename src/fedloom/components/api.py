@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -191,10 +191,6 @@ class Component(Generic[P]):
                 f"{where}: handler {fn.__qualname__} registered twice (already {old.__qualname__})"
             )
         self._handlers[key] = fn
-
-    @property
-    def handlers(self) -> Mapping[HandlerKey, Handler[P]]:
-        return dict(self._handlers)
 
     @property
     def roles(self) -> frozenset[str]:
