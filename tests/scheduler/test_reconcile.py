@@ -2,109 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from pathlib import Path
-
 import pytest
 
-from fedloom.ids import Party, TaskKey
-from fedloom.scheduler.reconcile import JobLimits, Scheduler
-from fedloom.scheduler.status import JobStatus, TaskStatus
-from fedloom.store import JobStore, Stores, now_ms, open_stores
+from fedloom.ids import TaskKey
+from fedloom.scheduler.status import TaskStatus
+from fedloom.store import Stores
 from fedloom.store.jobs import TaskState
-from fedloom.store.models import JobRow, TaskRow
-
-PARTIES: list[Party] = [Party("guest", 9999), Party("host", 10000)]
-
-
-class RecordingGateway:
-    """Applies each command to the store the way a party would, and records it."""
-
-    def __init__(self, jobs: JobStore) -> None:
-        self.jobs = jobs
-        self.started: list[tuple[str, int, Party]] = []
-        self.stopped: list[tuple[str, int, Party, str]] = []
-        self.ended: list[tuple[Party, str]] = []
-
-    def start_task(self, job_id: str, component: str, version: int, party: Party) -> None:
-        if self.jobs.transition_task(TaskKey(job_id, component, version, *party), TaskStatus.RUNNING):
-            self.started.append((component, version, party))
-
-    def stop_task(self, job_id: str, component: str, version: int, party: Party, status: TaskStatus) -> None:
-        self.stopped.append((component, version, party, status))
-        self.jobs.transition_task(TaskKey(job_id, component, version, *party), status)
-
-    def job_ended(self, job_id: str, party: Party, status: JobStatus) -> None:
-        self.ended.append((party, status))
-
-
-@pytest.fixture
-def stores(tmp_path: Path) -> Iterator[Stores]:
-    s = open_stores(f"sqlite:///{tmp_path / 'meta.db'}")
-    for _, pid in PARTIES:
-        s.jobs.ensure_party_resource(pid, 8)
-    yield s
-    s.close()
-
-
-def _job(
-    stores: Stores,
-    job_id: str,
-    components: Mapping[str, frozenset[str]],
-    *,
-    parallelism: int = 1,
-    auto_retries: int = 0,
-) -> None:
-    t = now_ms()
-    jp = {"task_cores": 1, "task_parallelism": parallelism, "auto_retries": auto_retries}
-    jobs = [
-        JobRow(
-            job_id=job_id,
-            role=role,
-            party_id=pid,
-            is_initiator=role == "guest",
-            initiator_role="guest",
-            initiator_party_id=9999,
-            status="waiting",
-            dsl={},
-            runtime_conf={},
-            runtime_conf_on_party={"job_parameters": jp},
-            train_runtime_conf={},
-            roles={},
-            create_time=t,
-            update_time=t,
-        )
-        for role, pid in PARTIES
-    ]
-    tasks = [
-        TaskRow(
-            job_id=job_id,
-            component_name=c,
-            task_version=0,
-            role=role,
-            party_id=pid,
-            task_id=f"{job_id}_{c}",
-            component_module="DataTransform",
-            status="waiting",
-            party_status="waiting",
-            auto_retries=auto_retries,
-            create_time=t,
-            update_time=t,
-        )
-        for c in components
-        for role, pid in PARTIES
-    ]
-    stores.jobs.create_job(jobs, tasks)
-
-
-def _scheduler(
-    stores: Stores, components: Mapping[str, frozenset[str]]
-) -> tuple[Scheduler, RecordingGateway]:
-    gw = RecordingGateway(stores.jobs)
-    sched = Scheduler(
-        stores.jobs, gw, JobLimits(max_running_jobs=4, sweep_interval=60), lambda job: components
-    )
-    return sched, gw
+from fedloom.store.models import TaskRow
+from tests.scheduler.harness import PARTIES, make_job, make_scheduler
 
 
 def _fan(n: int) -> dict[str, frozenset[str]]:
@@ -124,8 +29,8 @@ def _running(stores: Stores, job_id: str) -> list[TaskRow]:
 @pytest.mark.parametrize("parallelism", [1, 3])
 def test_task_parallelism_bounds_running_tasks_per_party(stores: Stores, parallelism: int) -> None:
     comps = _fan(7)
-    _job(stores, "j1", comps, parallelism=parallelism)
-    sched, gw = _scheduler(stores, comps)
+    make_job(stores, "j1", comps, parallelism=parallelism)
+    sched, gw = make_scheduler(stores, comps)
     sched.admit()
     peak = 0
     for _ in range(20):
@@ -141,8 +46,8 @@ def test_task_parallelism_bounds_running_tasks_per_party(stores: Stores, paralle
 
 def test_reconcile_starts_in_dag_order(stores: Stores) -> None:
     comps = {"a": frozenset(), "b": frozenset({"a"}), "c": frozenset({"b"})}
-    _job(stores, "j1", comps, parallelism=4)
-    sched, gw = _scheduler(stores, comps)
+    make_job(stores, "j1", comps, parallelism=4)
+    sched, gw = make_scheduler(stores, comps)
     sched.admit()
     assert {c for c, _, _ in gw.started} == {"a"}
     _finish(stores, "j1")
@@ -152,8 +57,8 @@ def test_reconcile_starts_in_dag_order(stores: Stores) -> None:
 
 def test_stop_cancels_every_task_row_and_kills_only_running_ones(stores: Stores) -> None:
     comps = _fan(50)
-    _job(stores, "j1", comps)
-    sched, gw = _scheduler(stores, comps)
+    make_job(stores, "j1", comps)
+    sched, gw = make_scheduler(stores, comps)
     sched.admit()
     assert len(_running(stores, "j1")) == len(PARTIES)
     assert sched.request_stop("j1")
@@ -169,8 +74,8 @@ def test_stop_cancels_every_task_row_and_kills_only_running_ones(stores: Stores)
 
 def test_stop_of_a_job_waiting_in_the_queue(stores: Stores) -> None:
     comps = _fan(3)
-    _job(stores, "j1", comps)
-    sched, gw = _scheduler(stores, comps)
+    make_job(stores, "j1", comps)
+    sched, gw = make_scheduler(stores, comps)
     assert sched.request_stop("j1")
     sched.admit()
     assert gw.started == []
@@ -181,8 +86,8 @@ def test_stop_of_a_job_waiting_in_the_queue(stores: Stores) -> None:
 
 def test_auto_retry_makes_a_new_version(stores: Stores) -> None:
     comps = {"a": frozenset()}
-    _job(stores, "j1", comps, auto_retries=2)
-    sched, gw = _scheduler(stores, comps)
+    make_job(stores, "j1", comps, auto_retries=2)
+    sched, gw = make_scheduler(stores, comps)
     sched.admit()
     _finish(stores, "j1", TaskStatus.FAILED)
     sched.reconcile("j1")
@@ -192,8 +97,8 @@ def test_auto_retry_makes_a_new_version(stores: Stores) -> None:
 
 def test_no_retry_after_stop(stores: Stores) -> None:
     comps = {"a": frozenset(), "b": frozenset()}
-    _job(stores, "j1", comps, parallelism=2, auto_retries=5)
-    sched, gw = _scheduler(stores, comps)
+    make_job(stores, "j1", comps, parallelism=2, auto_retries=5)
+    sched, gw = make_scheduler(stores, comps)
     sched.admit()
     _finish(stores, "j1", TaskStatus.FAILED)
     job = stores.jobs.initiator_job("j1")
@@ -213,8 +118,8 @@ def test_no_retry_after_stop(stores: Stores) -> None:
 
 def test_a_failure_without_retries_ends_the_job_and_its_other_tasks(stores: Stores) -> None:
     comps = _fan(4)
-    _job(stores, "j1", comps, parallelism=2)
-    sched, gw = _scheduler(stores, comps)
+    make_job(stores, "j1", comps, parallelism=2)
+    sched, gw = make_scheduler(stores, comps)
     sched.admit()
     _finish(stores, "j1")
     sched.reconcile("j1")  # two dt_ components running
@@ -228,9 +133,9 @@ def test_a_failure_without_retries_ends_the_job_and_its_other_tasks(stores: Stor
 
 def test_bulk_created_tasks_of_a_large_job(stores: Stores) -> None:
     comps = _fan(2000)
-    _job(stores, "big", comps)
+    make_job(stores, "big", comps)
     assert len(stores.jobs.task_states("big")) == 2001 * len(PARTIES)
-    sched, gw = _scheduler(stores, comps)
+    sched, gw = make_scheduler(stores, comps)
     sched.admit()
     assert len(gw.started) == len(PARTIES)
     assert sched.request_stop("big")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from fedloom.scheduler.status import JOB_TRANSITIONS, JobStatus, TaskStatus, federated_task_status, job_sources, task_sources
+from fedloom.scheduler.status import (
+    JOB_TRANSITIONS,
+    JobStatus,
+    TaskStatus,
+    federated_task_status,
+    job_sources,
+    task_sources,
+)
 
 
 @pytest.mark.parametrize("parties, expected", [
