@@ -1,4 +1,4 @@
-"""What every route needs: the Platform, the parsed body, and running sync services off the event loop."""
+"""What every route needs: the services, the settings, the parsed body, and sync calls off the event loop."""
 
 from __future__ import annotations
 
@@ -10,32 +10,26 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from fedloom.api.envelope import json_body, parse
-from fedloom.services.platform import Platform
+from fedloom.config import Settings
+from fedloom.services.platform import Services
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
 
-def platform(request: Request) -> Platform:
-    p: Platform = request.app.state.platform
-    return p
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def settings(request: Request) -> Settings:
+    found: Settings = request.app.state.settings
+    return found
 
 
 async def body(request: Request, model: type[M]) -> M:
-    limit = platform(request).settings.max_json_bytes
-    return parse(model, await json_body(request, limit))
+    return parse(model, await json_body(request, settings(request).max_json_bytes))
 
 
 async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await run_in_threadpool(fn, *args, **kwargs)
-
-
-def initiator_party(p: Platform, job_id: str, role: str | None, party_id: int | None) -> tuple[str, int]:
-    """FATE fills in the initiator's role and party when a tracking request omits them."""
-    if role and party_id is not None:
-        return role, party_id
-    from fedloom.services.jobs import require_jobs
-
-    rows = require_jobs(p, job_id)
-    init = next((r for r in rows if r.is_initiator), rows[0])
-    return role or init.role, party_id if party_id is not None else init.party_id

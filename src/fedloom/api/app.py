@@ -27,7 +27,8 @@ def create_app(platform: Platform) -> FastAPI:
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
     )
-    app.state.platform = platform
+    app.state.services = platform.services
+    app.state.settings = settings
     for router in (
         routes_job.router,
         routes_data.router,

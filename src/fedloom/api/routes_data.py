@@ -11,13 +11,19 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
-from fedloom.api._deps import body, call, platform
+from fedloom.api._deps import body, call, services, settings
 from fedloom.api.envelope import json_body, load_json, ok, parse
-from fedloom.api.schemas import DownloadBody, HistoryBody, TableBody, TableListBody, UploadConf
+from fedloom.api.schemas import (
+    DownloadBody,
+    HistoryBody,
+    ModelInfo,
+    TableBody,
+    TableListBody,
+    UploadAnswer,
+    UploadConf,
+)
 from fedloom.errors import InvalidInput
-from fedloom.services import tables
-from fedloom.services.platform import Platform
-from fedloom.services.tables import UploadRequest
+from fedloom.services.tables import UPLOAD_MODEL_ID, TableService, Uploaded, UploadRequest
 from fedloom.storage.staging import StagingFile
 
 if TYPE_CHECKING:
@@ -47,8 +53,9 @@ class _Form:
     """A multipart body received as it streams: the `file` part goes to a staging file, never to memory;
     the other parts are small text fields."""
 
-    def __init__(self, p: Platform) -> None:
-        self._p = p
+    def __init__(self, tables: TableService, limit: int) -> None:
+        self._tables = tables
+        self._limit = limit
         self.fields: dict[str, str] = {}
         self.file: StagingFile | None = None
         self.file_name = ""
@@ -88,7 +95,7 @@ class _Form:
             if self.file is not None:
                 raise InvalidInput("multipart upload has more than one 'file' part")
             self.file_name = params.get(b"filename", b"").decode("utf-8", "replace")[:1024]
-            self.file = tables.new_staging_file(self._p)
+            self.file = self._tables.new_staging_file()
         elif len(self.fields) >= MAX_FORM_FIELDS:
             raise InvalidInput(f"multipart upload has more than {MAX_FORM_FIELDS} fields")
         else:
@@ -96,7 +103,7 @@ class _Form:
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._name == "file" and self.file is not None:
-            self.file.write(data[start:end], self._p.settings.max_body_bytes)
+            self.file.write(data[start:end], self._limit)
         elif self._text is not None:
             self._text += data[start:end]
             if len(self._text) > MAX_FIELD_BYTES:
@@ -112,14 +119,14 @@ class _Form:
             self.file.close()
 
 
-async def _receive_form(request: Request, p: Platform) -> _Form:
+async def _receive_form(request: Request) -> _Form:
     """Stream the body through the multipart parser, counting bytes; the caller closes the form."""
     _, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if not boundary:
         raise InvalidInput("multipart upload without a boundary in its content-type")
-    form = _Form(p)
-    limit = p.settings.max_body_bytes
+    limit = settings(request).max_body_bytes
+    form = _Form(services(request).tables, limit)
     try:
         parser = MultipartParser(boundary, form.callbacks())
         received = 0
@@ -161,23 +168,25 @@ def _request(c: UploadConf, file_name: str) -> UploadRequest:
     )
 
 
-async def _upload_multipart(request: Request, p: Platform) -> dict[str, Any]:
+async def _upload_multipart(request: Request) -> Uploaded:
+    tables = services(request).tables
     conf = _query_conf(request)
     if "namespace" in conf and "table_name" in conf:  # refuse before receiving the bytes
-        await call(tables.check_upload_target, p, _request(parse(UploadConf, conf), ""))
-    form = await _receive_form(request, p)
+        await call(tables.check_upload_target, _request(parse(UploadConf, conf), ""))
+    form = await _receive_form(request)
     try:
         for key, value in form.fields.items():
             conf.setdefault(key, value)
         req = _request(parse(UploadConf, conf), form.file_name)
         assert form.file is not None  # _receive_form guarantees it
-        return await call(tables.upload, p, req, form.file.path)
+        return await call(tables.upload, req, form.file.path)
     finally:
         form.close()
 
 
-async def _upload_server_file(request: Request, p: Platform) -> dict[str, Any]:
-    conf = await json_body(request, p.settings.max_json_bytes) or _query_conf(request)
+async def _upload_server_file(request: Request) -> Uploaded:
+    tables = services(request).tables
+    conf = await json_body(request, settings(request).max_json_bytes) or _query_conf(request)
     c = parse(UploadConf, conf)
     if c.use_local_data != 0:
         raise InvalidInput(
@@ -185,59 +194,72 @@ async def _upload_server_file(request: Request, p: Platform) -> dict[str, Any]:
             "the file as multipart/form-data"
         )
     req = _request(c, c.file)
-    await call(tables.check_upload_target, p, req)
-    copy = await call(tables.import_server_file, p, c.file)
+    await call(tables.check_upload_target, req)
+    copy = await call(tables.import_server_file, c.file)
     try:
-        return await call(tables.upload, p, req, copy.path)
+        return await call(tables.upload, req, copy.path)
     finally:
         copy.close()
 
 
 @router.post("/data/upload")
 async def upload(request: Request) -> Response:
-    p = platform(request)
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        res = await _upload_multipart(request, p)
+        res = await _upload_multipart(request)
     else:
-        res = await _upload_server_file(request, p)
-    return ok(res, job_id=res["job_id"])
+        res = await _upload_server_file(request)
+    answer = UploadAnswer(
+        job_id=res.job_id, namespace=res.namespace, table_name=res.table_name, count=res.count,
+        partition=res.partitions, model_info=ModelInfo(model_id=UPLOAD_MODEL_ID, model_version=res.job_id),
+    )
+    return ok(answer.fate(), job_id=res.job_id)
 
 
 @router.post("/data/download")
 async def download(request: Request) -> Response:
     req = await body(request, DownloadBody)
-    return ok(
-        await call(
-            tables.download, platform(request), req.namespace, req.table_name, req.output_path, req.delimiter
-        )
-    )
+    res = await call(services(request).tables.download, req.namespace, req.table_name, req.output_path,
+                     req.delimiter)
+    return ok({"output_path": res.output_path, "count": res.count, "namespace": req.namespace,
+               "table_name": req.table_name})
 
 
 @router.post("/data/upload/history")
 async def history(request: Request) -> Response:
     req = await body(request, HistoryBody)
-    return ok(await call(tables.upload_history, platform(request), req.job_id, req.limit))
+    found = await call(services(request).tables.upload_history, req.job_id, req.limit)
+    return ok([{h.job_id: {"upload_info": h.upload_info, "notes": h.notes, "schema": h.schema}} for h in found])
 
 
 @router.post("/table/table_info")
 async def table_info(request: Request) -> Response:
     req = await body(request, TableBody)
-    return ok(await call(tables.table_info, platform(request), req.namespace, req.table_name))
+    info = await call(services(request).tables.table_info, req.namespace, req.table_name)
+    if info is None:
+        return ok({"table_name": req.table_name, "namespace": req.namespace, "exist": 0})
+    return ok({"table_name": req.table_name, "namespace": req.namespace, "exist": 1, "count": info.count,
+               "partition": info.partitions, "schema": info.schema, "enable": True, "origin": "upload",
+               "extend_sid": False, "address": {"path": f"tables/{req.namespace}/{req.table_name}"}})
 
 
 @router.post("/table/delete")
 async def table_delete(request: Request) -> Response:
     req = await body(request, TableBody)
-    return ok(await call(tables.delete_table, platform(request), req.namespace, req.table_name))
+    await call(services(request).tables.delete, req.namespace, req.table_name)
+    return ok({"table_name": req.table_name, "namespace": req.namespace})
 
 
 @router.post("/table/preview")
 async def table_preview(request: Request) -> Response:
     req = await body(request, TableBody)
-    return ok(await call(tables.preview, platform(request), req.namespace, req.table_name, req.limit))
+    res = await call(services(request).tables.preview, req.namespace, req.table_name, req.limit)
+    return ok({"header": res.header, "data": res.rows, "count": res.count})
 
 
 @router.post("/table/list")
 async def table_list(request: Request) -> Response:
     req = await body(request, TableListBody)
-    return ok(await call(tables.job_tables, platform(request), req.job_id, req.role, req.party_id))
+    outputs = await call(services(request).tables.job_outputs, req.job_id, req.role, req.party_id)
+    return ok({component: {"output": [{"namespace": o.namespace, "name": o.name, "data_name": o.data_name}
+                                      for o in outs]}
+               for component, outs in outputs.items()})

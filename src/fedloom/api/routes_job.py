@@ -5,141 +5,140 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from fedloom.api._deps import body, call, platform
+from fedloom.api._deps import body, call, services, settings
 from fedloom.api.envelope import download_error, file_or_ok, json_arg, ok
 from fedloom.api.schemas import (
     DependencyBody,
     DslGenerateBody,
+    JobConfigAnswer,
     JobConfigBody,
     JobIdBody,
     JobListBody,
+    JobListRecord,
     JobQueryBody,
+    JobRecord,
     JobUpdateBody,
+    ModelInfo,
     ParameterUpdateBody,
     RerunBody,
     StopBody,
+    SubmitAnswer,
     SubmitBody,
     TaskQueryBody,
+    TaskRecord,
+    as_list,
+    split_names,
 )
-from fedloom.dsl import dependency_view
-from fedloom.errors import FedloomError, InvalidInput, NotFound
-from fedloom.services import jobs
+from fedloom.errors import FedloomError, NotFound
+from fedloom.services.jobs import JobListQuery, TaskQuery, logs_directory
 
 router = APIRouter()
 
 
 @router.post("/job/submit")
 async def submit(request: Request) -> Response:
-    p = platform(request)
     req = await body(request, SubmitBody)
-    res = await call(jobs.submit, p, req.dsl, req.conf)
-    board = f"{p.settings.base_url}/board/#/job/{res.job_id}"
+    res = await call(services(request).jobs.submit, req.dsl, req.conf)
+    answer = SubmitAnswer(
+        job_id=res.job_id,
+        model_info=ModelInfo(model_id=res.model_id, model_version=res.model_version),
+        board_url=f"{settings(request).base_url}/board/#/job/{res.job_id}",
+        logs_directory=logs_directory(res.job_id),
+    )
     msg = "success" if not res.warnings else "success; " + "; ".join(res.warnings)
-    return ok(res.response(board, f"logs/{res.job_id}"),
-              job_id=res.job_id, retmsg=msg)
+    return ok(answer.fate(), job_id=res.job_id, retmsg=msg)
 
 
 @router.post("/job/stop")
 async def stop(request: Request) -> Response:
     req = await body(request, StopBody)
-    await call(jobs.stop, platform(request), req.job_id, req.stop_status)
+    await call(services(request).jobs.stop, req.job_id, req.stop_status)
     return ok(retmsg="stop job on this party success; stop job on all party success", job_id=req.job_id)
 
 
 @router.post("/job/rerun")
 async def rerun(request: Request) -> Response:
     req = await body(request, RerunBody)
-    names = [req.component_name] if isinstance(req.component_name, str) else req.component_name
-    redo = await call(jobs.rerun, platform(request), req.job_id, names, req.force)
+    redo = await call(services(request).jobs.rerun, req.job_id, as_list(req.component_name), req.force)
     return ok({"components": redo}, retmsg="rerun job success", job_id=req.job_id)
 
 
 @router.post("/job/query")
 async def query(request: Request) -> Response:
     req = await body(request, JobQueryBody)
-    filters = req.model_dump(exclude_none=True)
-    rows = await call(platform(request).stores.jobs.query_jobs, **filters)
+    rows = await call(services(request).jobs.query, req.job_id, req.role, req.party_id, req.status,
+                      req.is_initiator, req.tag)
     if not rows:
         return ok([], retmsg="no job could be found")
-    return ok([jobs.job_record(r) for r in rows])
-
-
-def _as_list(value: str | list[str] | None) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
+    return ok([JobRecord.of(r).columns() for r in rows])
 
 
 @router.post("/job/list/job")
 async def list_jobs(request: Request) -> Response:
     req = await body(request, JobListBody)
-    if req.order_by not in ("job_id", "create_time", "start_time", "end_time", "elapsed"):
-        raise InvalidInput(f"order_by: unknown column {req.order_by!r}")
-    rows, total = await call(
-        platform(request).stores.jobs.list_jobs, limit=req.limit, page=req.page, job_id_like=req.job_id,
-        description_like=req.description, party_id=req.party_id, roles=_as_list(req.role),
-        statuses=_as_list(req.status), order_by=req.order_by, order=req.order,
-    )
-    out = []
-    for r in rows:
-        rec = jobs.job_record(r, prefix="")
-        rec["partners"] = sorted({pid for pids in r.roles.values() for pid in pids if pid != r.party_id})
-        out.append(rec)
-    return ok({"jobs": out, "count": total})
+    q = JobListQuery(limit=req.limit, page=req.page, job_id=req.job_id, description=req.description,
+                     party_id=req.party_id, roles=tuple(as_list(req.role) or ()),
+                     statuses=tuple(as_list(req.status) or ()), order_by=req.order_by, order=req.order)
+    page = await call(services(request).jobs.list_jobs, q)
+    out = [JobListRecord.of(r, partners=_partners(r.roles, r.party_id)).fate() for r in page.jobs]
+    return ok({"jobs": out, "count": page.total})
+
+
+def _partners(roles: dict[str, list[int]], party_id: int) -> list[int]:
+    return sorted({pid for pids in roles.values() for pid in pids if pid != party_id})
+
+
+def _task_query(req: TaskQueryBody) -> TaskQuery:
+    return TaskQuery(job_id=req.job_id, role=req.role, party_id=req.party_id,
+                     component_name=req.component_name, status=req.status, task_id=req.task_id,
+                     task_version=req.task_version, party_status=req.party_status)
 
 
 @router.post("/job/task/query")
 async def task_query(request: Request) -> Response:
     req = await body(request, TaskQueryBody)
-    rows = await call(platform(request).stores.jobs.query_tasks, **req.model_dump(exclude_none=True))
+    rows = await call(services(request).jobs.tasks, _task_query(req))
     if not rows:
         raise NotFound("find task failed: no task matches")
-    return ok([jobs.task_record(r) for r in rows])
+    return ok([TaskRecord.of(r).columns() for r in rows])
 
 
 @router.post("/job/list/task")
 async def task_list(request: Request) -> Response:
     req = await body(request, TaskQueryBody)
-    rows = await call(platform(request).stores.jobs.query_tasks, **req.model_dump(exclude_none=True))
-    return ok({"tasks": [jobs.task_record(r, prefix="") for r in rows], "count": len(rows)})
+    rows = await call(services(request).jobs.tasks, _task_query(req))
+    return ok({"tasks": [TaskRecord.of(r).fate() for r in rows], "count": len(rows)})
 
 
 @router.post("/job/config")
 async def config(request: Request) -> Response:
     req = await body(request, JobConfigBody)
-    rows = await call(jobs.require_jobs, platform(request), req.job_id)
-    row = next((r for r in rows if (req.role in (None, r.role)) and req.party_id in (None, r.party_id)), None)
-    if row is None:
-        raise NotFound(f"job {req.job_id} has no {req.role} {req.party_id}")
+    row = await call(services(request).jobs.config, req.job_id, req.role, req.party_id)
     jp = row.runtime_conf_on_party.get("job_parameters", {})
-    return ok({"job_id": row.job_id, "dsl": row.dsl, "runtime_conf": row.runtime_conf,
-               "train_runtime_conf": row.train_runtime_conf,
-               "model_info": {"model_id": jp.get("model_id"), "model_version": jp.get("model_version")}})
+    model_info = {"model_id": jp.get("model_id"), "model_version": jp.get("model_version")}
+    return ok(JobConfigAnswer.of(row, model_info=model_info).fate())
 
 
 @router.post("/job/update")
 async def update(request: Request) -> Response:
     req = await body(request, JobUpdateBody)
-    p = platform(request)
-    await call(jobs.require_jobs, p, req.job_id)
-    await call(p.stores.jobs.update_job, req.job_id, req.role, req.party_id, description=req.notes)
+    await call(services(request).jobs.update_notes, req.job_id, req.role, req.party_id, req.notes)
     return ok()
 
 
 @router.post("/job/parameter/update")
 async def parameter_update(request: Request) -> Response:
     req = await body(request, ParameterUpdateBody)
-    res = await call(jobs.update_parameters, platform(request), req.job_id, req.job_parameters,
+    res = await call(services(request).jobs.update_parameters, req.job_id, req.job_parameters,
                      req.component_parameters)
-    return ok(res, job_id=req.job_id)
+    return ok({"job_parameters": res.job_parameters, "component_parameters": res.component_parameters,
+               "components": res.components}, job_id=req.job_id)
 
 
 @router.post("/job/clean")
 async def clean(request: Request) -> Response:
     req = await body(request, JobIdBody)
-    p = platform(request)
-    await call(jobs.require_jobs, p, req.job_id)
-    await call(p.stores.tracking.delete_metrics, req.job_id)
+    await call(services(request).jobs.clean, req.job_id)
     return ok(retmsg="clean job success", job_id=req.job_id)
 
 
@@ -147,7 +146,7 @@ async def clean(request: Request) -> Response:
 async def log_download(request: Request) -> Response:
     try:  # a refused job id gets a non-200 too: clients untar any 200
         req = await body(request, JobIdBody)
-        data = await call(jobs.log_archive, platform(request), req.job_id)
+        data = await call(services(request).jobs.log_archive, req.job_id)
     except FedloomError as exc:
         return download_error(exc)
     return Response(data, media_type="application/gzip",
@@ -157,31 +156,27 @@ async def log_download(request: Request) -> Response:
 @router.post("/job/log/path")
 async def log_path(request: Request) -> Response:
     req = await body(request, JobIdBody)
-    await call(jobs.require_jobs, platform(request), req.job_id)
-    return ok({"logs_directory": f"logs/{req.job_id}"})  # relative to the data dir: no server paths
+    return ok({"logs_directory": await call(services(request).jobs.logs_directory, req.job_id)})
 
 
 @router.post("/job/dsl/generate")
 async def dsl_generate(request: Request) -> Response:
     req = await body(request, DslGenerateBody)
-    cpns = req.cpn_list or req.cpn_str
-    if isinstance(cpns, str):
-        cpns = [c.strip() for c in cpns.split(",") if c.strip()]
-    return file_or_ok(jobs.predict_dsl(json_arg(req.train_dsl, "train_dsl"), cpns), req.filename)
+    cpns = split_names(req.cpn_list or req.cpn_str)
+    dsl = services(request).jobs.predict_dsl(json_arg(req.train_dsl, "train_dsl"), cpns)
+    return file_or_ok(dsl, req.filename)
 
 
 @router.post("/pipeline/dag/dependency")
 async def dependency(request: Request) -> Response:
     req = await body(request, DependencyBody)
-    p = platform(request)
+    jobs = services(request).jobs
     if req.job_id:
-        return ok(await call(jobs.dependency, p, req.job_id, req.role, req.party_id))
-    plan = await call(p.plans.parse, req.job_dsl, req.job_runtime_conf)
-    return ok(dependency_view(plan, req.role, req.party_id))
+        return ok(await call(jobs.dependency, req.job_id, req.role, req.party_id))
+    return ok(await call(jobs.plan_dependency, req.job_dsl, req.job_runtime_conf, req.role, req.party_id))
 
 
 @router.post("/job/clean/queue")
 async def clean_queue(request: Request) -> Response:
-    p = platform(request)
-    canceled = await call(jobs.clean_queue, p)
+    canceled = await call(services(request).jobs.clean_queue)
     return ok({job_id: 0 for job_id in canceled})

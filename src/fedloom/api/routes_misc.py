@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from fedloom import FATE_COMPAT_VERSION, __version__
-from fedloom.api._deps import body, platform
+from fedloom.api._deps import body, settings
 from fedloom.api.envelope import ok
 from fedloom.api.schemas import VersionBody
 from fedloom.components.registry import all_components
@@ -40,7 +40,7 @@ async def server_versions(request: Request) -> Response:
 
 @router.post("/info/common")
 async def info(request: Request) -> Response:
-    s = platform(request).settings
+    s = settings(request)
     return ok({"version": __version__, "host": s.host, "http_port": s.port, "party_id": s.party_ids or [0]})
 
 

@@ -6,41 +6,44 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
-from fedloom.api._deps import body, call, initiator_party, platform
+from fedloom.api._deps import body, call, services, settings
 from fedloom.api.envelope import download_error, file_or_ok, ok
 from fedloom.api.schemas import ComponentBody, JobIdBody, MetricDataBody
 from fedloom.errors import FedloomError
-from fedloom.services import tracking
+from fedloom.ids import Party
 
 router = APIRouter()
 
 
 async def _target(request: Request) -> tuple[ComponentBody, str, int]:
     req = await body(request, ComponentBody)
-    role, pid = await call(initiator_party, platform(request), req.job_id, req.role, req.party_id)
+    role, pid = await _party(request, req)
     return req, role, pid
+
+
+async def _party(request: Request, req: ComponentBody) -> Party:
+    return await call(services(request).jobs.initiator_party, req.job_id, req.role, req.party_id)
 
 
 @router.post("/tracking/component/metric/all")
 async def metric_all(request: Request) -> Response:
     req, role, pid = await _target(request)
-    data = await call(tracking.metric_all, platform(request), req.job_id, req.component_name, role, pid)
+    data = await call(services(request).tracking.metric_all, req.job_id, req.component_name, role, pid)
     return ok(data, retmsg="success" if data else "no data")
 
 
 @router.post("/tracking/component/metrics")
 async def metrics(request: Request) -> Response:
     req, role, pid = await _target(request)
-    data = await call(tracking.metric_names, platform(request), req.job_id, req.component_name, role, pid)
+    data = await call(services(request).tracking.metric_names, req.job_id, req.component_name, role, pid)
     return ok(data, retmsg="success" if data else "no data")
 
 
 @router.post("/tracking/component/metric_data")
 async def metric_data(request: Request) -> Response:
     req = await body(request, MetricDataBody)
-    p = platform(request)
-    role, pid = await call(initiator_party, p, req.job_id, req.role, req.party_id)
-    data, meta = await call(tracking.metric_data, p, req.job_id, req.component_name, role, pid,
+    role, pid = await _party(request, req)
+    data, meta = await call(services(request).tracking.metric_data, req.job_id, req.component_name, role, pid,
                             req.metric_namespace, req.metric_name)
     return ok(data, meta=meta)
 
@@ -48,22 +51,21 @@ async def metric_data(request: Request) -> Response:
 @router.post("/tracking/component/parameters")
 async def parameters(request: Request) -> Response:
     req, role, pid = await _target(request)
-    return ok(await call(tracking.parameters, platform(request), req.job_id, req.component_name, role, pid))
+    return ok(await call(services(request).tracking.parameters, req.job_id, req.component_name, role, pid))
 
 
 @router.post("/tracking/component/output/model")
 async def output_model(request: Request) -> Response:
     req, role, pid = await _target(request)
-    data, meta = await call(tracking.output_model, platform(request), req.job_id, req.component_name, role, pid)
+    data, meta = await call(services(request).tracking.output_model, req.job_id, req.component_name, role, pid)
     return ok(data, meta=meta, retmsg="success" if data else "no data")
 
 
 @router.post("/tracking/component/output/data")
 async def output_data(request: Request) -> Response:
     req, role, pid = await _target(request)
-    p = platform(request)
-    limit = req.limit if req.limit >= 0 else p.settings.output_preview_rows
-    data, meta = await call(tracking.output_data, p, req.job_id, req.component_name, role, pid, limit)
+    limit = req.limit if req.limit >= 0 else settings(request).output_preview_rows
+    data, meta = await call(services(request).tracking.output_data, req.job_id, req.component_name, role, pid, limit)
     return ok(data, meta=meta, retmsg="success" if data else "no data")
 
 
@@ -72,7 +74,7 @@ async def output_data(request: Request) -> Response:
 async def output_data_download(request: Request) -> Response:
     try:
         req, role, pid = await _target(request)
-        archive = await call(tracking.output_data_archive, platform(request), req.job_id, req.component_name,
+        archive = await call(services(request).tracking.output_data_archive, req.job_id, req.component_name,
                              role, pid, req.limit)
     except FedloomError as exc:
         return download_error(exc, status=210)
@@ -84,17 +86,17 @@ async def output_data_download(request: Request) -> Response:
 @router.post("/tracking/component/output/data/table")
 async def output_data_table(request: Request) -> Response:
     req, role, pid = await _target(request)
-    return ok(await call(tracking.output_tables, platform(request), req.job_id, req.component_name, role, pid))
+    return ok(await call(services(request).tracking.output_tables, req.job_id, req.component_name, role, pid))
 
 
 @router.post("/tracking/component/summary/download")
 async def summary(request: Request) -> Response:
     req, role, pid = await _target(request)
-    data = await call(tracking.summary, platform(request), req.job_id, req.component_name, role, pid)
+    data = await call(services(request).tracking.summary, req.job_id, req.component_name, role, pid)
     return file_or_ok(data, req.filename)
 
 
 @router.post("/tracking/component/list")
 async def component_list(request: Request) -> Response:
     req = await body(request, JobIdBody)
-    return ok({"components": await call(tracking.component_list, platform(request), req.job_id)})
+    return ok({"components": await call(services(request).jobs.components, req.job_id)})

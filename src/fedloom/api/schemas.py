@@ -7,7 +7,7 @@ Every id that may become part of a server path is checked against its format her
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
 
@@ -64,6 +64,19 @@ ModelVersion = Annotated[str, _ids("model_version")]
 OptModelVersion = Annotated[str | None, _ids("model_version")]
 FileName = Annotated[str | None, AfterValidator(_file_name)]
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
+
+
+def as_list(value: str | list[str] | None) -> list[str] | None:
+    """FATE fields that take one value or a list of them: a list (None stays None)."""
+    return [value] if isinstance(value, str) else value
+
+
+def split_names(value: str | list[str] | None) -> list[str] | None:
+    """Component lists sent as `"a, b"` or `["a", "b"]`: the names, stripped, empty ones dropped."""
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    return [name.strip() for name in items if name.strip()]
 
 
 class Body(BaseModel):
@@ -228,3 +241,150 @@ class ModelQueryBody(Body):
 
 class VersionBody(Body):
     module: str | None = None
+
+
+# ---- response bodies: FATE's field names and order ------------------------------------------------
+class Answer(BaseModel):
+    """A response body; `fate()` is the dict the envelope carries, `columns()` the `f_`-prefixed form
+    of FATE's database rows (job/query, task/query, model/query)."""
+
+    @classmethod
+    def of(cls: type[A], row: object, **extra: Any) -> A:
+        """The answer holding `row`'s attributes as they are (no coercion: the JSON shows what is stored)."""
+        values = {name: getattr(row, name) for name in cls.model_fields if hasattr(row, name)}
+        made = cls.model_construct(**{**values, **extra})
+        assert isinstance(made, cls)  # the pydantic plugin types model_construct as the base class
+        return made
+
+    def fate(self) -> dict[str, Any]:
+        return self.model_dump()
+
+    def columns(self) -> dict[str, Any]:
+        return {f"f_{k}": v for k, v in self.model_dump().items()}
+
+
+A = TypeVar("A", bound=Answer)
+
+
+class ModelInfo(Answer):
+    model_id: str
+    model_version: str
+
+
+class SubmitAnswer(Answer):
+    job_id: str
+    code: int = 0
+    message: str = "success"
+    model_info: ModelInfo
+    board_url: str
+    logs_directory: str
+    dsl_path: str = ""
+    runtime_conf_path: str = ""
+    runtime_conf_on_party_path: str = ""
+    train_runtime_conf_path: str = ""
+    pipeline_dsl_path: str = ""
+
+
+class UploadAnswer(Answer):
+    job_id: str
+    code: int = 0
+    message: str = "success"
+    namespace: str
+    table_name: str
+    count: int
+    partition: int
+    model_info: ModelInfo
+    board_url: str = ""
+    logs_directory: str = ""
+    dsl_path: str = ""
+    runtime_conf_path: str = ""
+    runtime_conf_on_party_path: str = ""
+    train_runtime_conf_path: str = ""
+    pipeline_dsl_path: str = ""
+
+
+class JobRecord(Answer):
+    job_id: str
+    role: str
+    party_id: int
+    status: str
+    is_initiator: bool
+    initiator_role: str
+    initiator_party_id: int
+    tag: str
+    description: str
+    dsl: Any
+    runtime_conf: Any
+    runtime_conf_on_party: Any
+    train_runtime_conf: Any
+    roles: Any
+    progress: int
+    cancel_signal: bool
+    cores: int
+    resource_in_use: bool
+    create_time: int | None
+    update_time: int | None
+    start_time: int | None
+    end_time: int | None
+    elapsed: int | None
+    status_message: str
+    status_code: None = None
+    name: str = ""
+    user_id: str = ""
+
+
+class JobListRecord(JobRecord):
+    partners: list[int]
+
+
+class TaskRecord(Answer):
+    job_id: str
+    task_id: str
+    task_version: int
+    component_name: str
+    component_module: str
+    role: str
+    party_id: int
+    status: str
+    party_status: str
+    auto_retries: int | None
+    run_pid: int | None
+    run_ip: str | None
+    error_report: str | None
+    progress: int | None
+    progress_message: str | None
+    create_time: int | None
+    update_time: int | None
+    start_time: int | None
+    end_time: int | None
+    elapsed: int | None
+    need_run: bool | None
+    run_on_this_party: bool = True
+    kill_status: bool | None
+    busy_seconds: float | None
+
+
+class ModelRecord(Answer):
+    model_id: str
+    model_version: str
+    role: str
+    party_id: int
+    job_id: str
+    parent: bool
+    parent_info: dict[str, str]
+    initiator_role: str
+    initiator_party_id: int
+    roles: Any
+    train_dsl: Any
+    train_runtime_conf: Any
+    inference_dsl: Any
+    loaded_times: int
+    create_time: int | None
+
+
+class JobConfigAnswer(Answer):
+    job_id: str
+    dsl: Any
+    runtime_conf: Any
+    train_runtime_conf: Any
+    model_info: dict[str, Any]

@@ -7,6 +7,7 @@ import tarfile
 from dataclasses import dataclass
 from typing import Any
 
+from fedloom.config import Settings
 from fedloom.dsl import (
     JobPlan,
     dependency_view,
@@ -15,269 +16,322 @@ from fedloom.dsl import (
     model_id_for,
     new_job_id,
 )
+from fedloom.dsl._util import deep_merge
 from fedloom.errors import Conflict, InvalidInput, NotFound, OperationFailed
+from fedloom.ids import Party
 from fedloom.paths import logs_dir
-from fedloom.scheduler.status import END
-from fedloom.services.platform import Platform
+from fedloom.scheduler.reconcile import Scheduler
+from fedloom.scheduler.status import END, JobStatus
+from fedloom.services.models import ModelService
+from fedloom.services.party import PartyService
+from fedloom.services.plans import PlanCache
+from fedloom.services.readers import reader_table
+from fedloom.storage.tables import TableStore
 from fedloom.store import now_ms
+from fedloom.store.jobs import JobStore
 from fedloom.store.models import JobRow, TaskRow
+from fedloom.store.tracking import TrackingStore
+
+# The columns job/list/job may sort by (the JobStore maps each to its column).
+JOB_ORDER_COLUMNS = ("job_id", "create_time", "start_time", "end_time", "elapsed")
+JsonObject = dict[str, Any]  # a JSON document (DSL, conf, parameters): its values are any JSON value
 
 
-@dataclass
+def logs_directory(job_id: str) -> str:
+    """A job's logs as shown to clients: relative to the data dir, so no server path leaks."""
+    return f"logs/{job_id}"
+
+
+@dataclass(frozen=True)
 class Submitted:
     job_id: str
     model_id: str
     model_version: str
     warnings: list[str]
 
-    def response(self, board_url: str, logs: str) -> dict[str, Any]:
-        return {
-            "job_id": self.job_id, "code": 0, "message": "success",
-            "model_info": {"model_id": self.model_id, "model_version": self.model_version},
-            "board_url": board_url, "logs_directory": logs,
-            "dsl_path": "", "runtime_conf_path": "", "runtime_conf_on_party_path": "",
-            "train_runtime_conf_path": "", "pipeline_dsl_path": "",
-        }
+
+@dataclass(frozen=True)
+class JobListQuery:
+    limit: int = 0
+    page: int = 1
+    job_id: str | None = None
+    description: str | None = None
+    party_id: int | None = None
+    roles: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    order_by: str = "create_time"
+    order: str = "desc"
 
 
-def submit(p: Platform, dsl: Any, conf: Any) -> Submitted:
-    """Validate, then store the job at every party in one transaction; nothing is stored if invalid."""
-    if not isinstance(conf, dict):
-        raise InvalidInput("job_runtime_conf: must be an object")
-    train_conf: dict[str, Any] = {}
-    if _job_type(conf) == "predict":
-        dsl, conf, train_conf = _predict_inputs(p, conf)
-    plan = p.plans.parse(dsl, conf, max_components=p.settings.max_job_components)
-    job_id = new_job_id()
-    jp = plan.conf.get("job_parameters", {}).get("common", {})
-    if plan.job_type == "predict":
-        model_id, model_version = str(jp["model_id"]), str(jp["model_version"])
-    else:
-        model_id, model_version = model_id_for(plan.roles), job_id
-    _check_cores(p, plan)
-    parties = [(role, pid) for role, pids in plan.roles.items() for pid in pids]
-    _check_party_inputs(p, plan, parties)
-    jobs = [_job_row(p, plan, job_id, role, pid, model_id, model_version, train_conf) for role, pid in parties]
-    tasks = p.party.new_task_rows(job_id, plan, parties)
-    for pid in {pid for _, pid in parties}:
-        p.ensure_party(pid)
-    p.stores.jobs.create_job(jobs, tasks)
-    p.plans.remember(job_id, plan)  # the scheduler and the parties need it at once: parse once
-    p.scheduler.notify(job_id)
-    return Submitted(job_id, model_id, model_version, list(plan.warnings))
+@dataclass(frozen=True)
+class JobPage:
+    jobs: list[JobRow]
+    total: int
 
 
-def _job_type(conf: dict[str, Any]) -> str:
+@dataclass(frozen=True)
+class TaskQuery:
+    job_id: str | None = None
+    role: str | None = None
+    party_id: int | None = None
+    component_name: str | None = None
+    status: str | None = None
+    task_id: str | None = None
+    task_version: int | None = None
+    party_status: str | None = None
+
+
+@dataclass(frozen=True)
+class ParametersUpdated:
+    job_parameters: JsonObject
+    component_parameters: JsonObject
+    components: list[str]
+
+
+class JobService:
+    """Jobs as the initiator and the API see them; the parties' side is the PartyService."""
+
+    def __init__(self, settings: Settings, jobs: JobStore, tracking: TrackingStore, tables: TableStore,
+                 plans: PlanCache, scheduler: Scheduler, party: PartyService, models: ModelService) -> None:
+        self._settings = settings
+        self._jobs = jobs
+        self._tracking = tracking
+        self._tables = tables
+        self._plans = plans
+        self._scheduler = scheduler
+        self._party = party
+        self._models = models
+
+    # ---- submit -----------------------------------------------------------------------------
+    def submit(self, dsl: object, conf: object) -> Submitted:
+        """Validate, then store the job at every party in one transaction; nothing is stored if invalid."""
+        if not isinstance(conf, dict):
+            raise InvalidInput("job_runtime_conf: must be an object")
+        train_conf: JsonObject = {}
+        if _job_type(conf) == "predict":
+            dsl, conf, train_conf = self._predict_inputs(conf)
+        plan = self._plans.parse(dsl, conf, max_components=self._settings.max_job_components)
+        job_id = new_job_id()
+        jp = plan.conf.get("job_parameters", {}).get("common", {})
+        if plan.job_type == "predict":
+            model_id, model_version = str(jp["model_id"]), str(jp["model_version"])
+        else:
+            model_id, model_version = model_id_for(plan.roles), job_id
+        self._check_cores(plan)
+        parties = [Party(role, pid) for role, pids in plan.roles.items() for pid in pids]
+        self._check_party_inputs(plan, parties)
+        jobs = [self._job_row(plan, job_id, party, model_id, model_version, train_conf) for party in parties]
+        tasks = self._party.new_task_rows(job_id, plan, parties)
+        for pid in {party.party_id for party in parties}:
+            self._jobs.ensure_party_resource(pid, self._settings.total_cores)
+        self._jobs.create_job(jobs, tasks)
+        self._plans.remember(job_id, plan)  # the scheduler and the parties need it at once: parse once
+        self._scheduler.notify(job_id)
+        return Submitted(job_id, model_id, model_version, list(plan.warnings))
+
+    def _predict_inputs(self, conf: JsonObject) -> tuple[JsonObject, JsonObject, JsonObject]:
+        common = conf["job_parameters"]["common"]
+        model_id, version = common.get("model_id"), common.get("model_version")
+        if not model_id or not version:
+            raise InvalidInput("job_parameters.common: a predict job needs model_id and model_version")
+        model = self._models.deployed(str(model_id), str(version))
+        merged = merge_predict_conf(model.train_runtime_conf, conf)
+        return model.inference_dsl, merged, model.train_runtime_conf
+
+    def _party_job_parameters(self, plan: JobPlan, party: Party) -> JsonObject:
+        """The party's job parameters with the server's defaults filled in where the conf is silent."""
+        jp = plan.job_parameters(party.role, party.party_id).model_dump()
+        jp["task_cores"] = jp.get("task_cores") or self._settings.default_task_cores
+        jp["task_parallelism"] = jp.get("task_parallelism") or 1
+        jp["computing_partitions"] = jp.get("computing_partitions") or jp["task_cores"]
+        jp["federated_mode"] = jp.get("federated_mode") or "SINGLE"
+        return jp
+
+    def _check_cores(self, plan: JobPlan) -> None:
+        need: dict[int, int] = {}
+        for role, pids in plan.roles.items():
+            if role == "arbiter":
+                continue
+            for pid in pids:
+                jp = self._party_job_parameters(plan, Party(role, pid))
+                need[pid] = need.get(pid, 0) + int(jp["task_cores"]) * int(jp["task_parallelism"])
+        total = self._settings.total_cores
+        for pid, cores in need.items():
+            if cores > total:
+                raise InvalidInput(f"job_parameters: party {pid} would reserve {cores} cores (task_cores x "
+                                   f"task_parallelism) but has {total} in total; lower task_cores")
+
+    def _check_party_inputs(self, plan: JobPlan, parties: list[Party]) -> None:
+        """A party refuses a job whose Reader names a table it does not have."""
+        for name, node in plan.components.items():
+            if node.module != "Reader":
+                continue
+            for role, pid in plan.parties_of(name):
+                if (role, pid) in parties and plan.need_run(name, role, pid):
+                    reader_table(name, plan.params(name, role, pid), Party(role, pid), self._tables)
+
+    def _job_row(self, plan: JobPlan, job_id: str, party: Party, model_id: str, model_version: str,
+                 train_conf: JsonObject) -> JobRow:
+        t = now_ms()
+        role, pid = party
+        jp = self._party_job_parameters(plan, party)
+        jp.update(model_id=model_id, model_version=model_version)
+        init_role, init_pid = plan.initiator
+        return JobRow(
+            job_id=job_id, role=role, party_id=pid, is_initiator=(role == init_role and pid == init_pid),
+            initiator_role=init_role, initiator_party_id=init_pid, status="waiting", tag="",
+            description="", status_message="", dsl=plan.dsl, runtime_conf=plan.conf,
+            runtime_conf_on_party={"job_parameters": jp, "local": {"role": role, "party_id": pid}},
+            train_runtime_conf=train_conf, roles={k: list(v) for k, v in plan.roles.items()},
+            progress=0, cancel_signal=False, cores=0, resource_in_use=False, create_time=t, update_time=t,
+        )
+
+    # ---- queries ----------------------------------------------------------------------------
+    def require(self, job_id: str) -> list[JobRow]:
+        """The job's row at every party this server hosts; NotFound if there is none."""
+        rows = self._jobs.jobs(job_id)
+        if not rows:
+            raise NotFound(f"job {job_id} not found")
+        return rows
+
+    def initiator_party(self, job_id: str, role: str | None, party_id: int | None) -> Party:
+        """FATE fills in the initiator's role and party when a request omits them."""
+        if role and party_id is not None:
+            return Party(role, party_id)
+        rows = self.require(job_id)
+        init = next((r for r in rows if r.is_initiator), rows[0])
+        return Party(role or init.role, party_id if party_id is not None else init.party_id)
+
+    def query(self, job_id: str | None = None, role: str | None = None, party_id: int | None = None,
+              status: str | None = None, is_initiator: bool | None = None, tag: str | None = None) -> list[JobRow]:
+        given = {"job_id": job_id, "role": role, "party_id": party_id, "status": status,
+                 "is_initiator": is_initiator, "tag": tag}
+        return self._jobs.query_jobs(**{k: v for k, v in given.items() if v is not None})
+
+    def list_jobs(self, q: JobListQuery) -> JobPage:
+        if q.order_by not in JOB_ORDER_COLUMNS:
+            raise InvalidInput(f"order_by: unknown column {q.order_by!r}")
+        rows, total = self._jobs.list_jobs(
+            limit=q.limit, page=q.page, job_id_like=q.job_id, description_like=q.description,
+            party_id=q.party_id, roles=q.roles, statuses=q.statuses, order_by=q.order_by, order=q.order,
+        )
+        return JobPage(rows, total)
+
+    def tasks(self, q: TaskQuery) -> list[TaskRow]:
+        given = {k: v for k, v in vars(q).items() if v is not None}
+        return self._jobs.query_tasks(**given)
+
+    def config(self, job_id: str, role: str | None, party_id: int | None) -> JobRow:
+        rows = self.require(job_id)
+        row = next((r for r in rows if role in (None, r.role) and party_id in (None, r.party_id)), None)
+        if row is None:
+            raise NotFound(f"job {job_id} has no {role} {party_id}")
+        return row
+
+    def components(self, job_id: str) -> list[str]:
+        return list(self._plans.get(self.require(job_id)[0]).components)
+
+    def dependency(self, job_id: str, role: str, party_id: int) -> JsonObject:
+        return dependency_view(self._plans.get(self.require(job_id)[0]), role, party_id)
+
+    def plan_dependency(self, dsl: object, conf: object, role: str, party_id: int) -> JsonObject:
+        return dependency_view(self._plans.parse(dsl, conf), role, party_id)
+
+    # ---- changes ----------------------------------------------------------------------------
+    def stop(self, job_id: str, status: str = "canceled") -> None:
+        rows = self._jobs.jobs(job_id, light=True)  # not the documents: a DSL may be megabytes
+        if not rows:
+            raise NotFound(f"job {job_id} not found")
+        if status not in ("canceled", "failed"):
+            raise InvalidInput(f"stop_status: must be canceled or failed, got {status!r}")
+        if all(r.status in END for r in rows):
+            raise Conflict(f"job {job_id} already ended ({rows[0].status})")
+        # Applied here and now (cancel signal, waiting tasks ended, running tasks killed), not queued
+        # behind the scheduler's work; the scheduler finishes the bookkeeping at its next event.
+        self._scheduler.request_stop(job_id, JobStatus(status))
+
+    def clean_queue(self) -> list[str]:
+        """Cancel every job still waiting in this server's queue (FATE's `flow queue clean`)."""
+        waiting = [j.job_id for j in self._jobs.initiator_jobs([JobStatus.WAITING])]
+        return [job_id for job_id in waiting if self._scheduler.request_stop(job_id, JobStatus.CANCELED)]
+
+    def rerun(self, job_id: str, components: list[str] | None, force: bool) -> list[str]:
+        rows = self.require(job_id)
+        init = next((r for r in rows if r.is_initiator), rows[0])
+        plan = self._plans.get(init)
+        if not components or components == ["pipeline"]:
+            targets = list(plan.components)
+        else:
+            unknown = [c for c in components if c not in plan.components]
+            if unknown:
+                raise InvalidInput(f"component_name: {unknown} not in job {job_id}")
+            targets = [c for c in plan.components if c in plan.downstream(components)]
+        if init.status not in END and init.status != JobStatus.RUNNING:
+            raise Conflict(f"job {job_id} is {init.status}; rerun applies to running or ended jobs")
+        scheduler = self._scheduler
+        redo = scheduler.call(lambda: scheduler.rerun(job_id, targets, force))
+        if not redo:
+            raise OperationFailed(f"nothing to rerun in job {job_id}: components already succeeded "
+                                  "(use force to rerun them anyway)")
+        return redo
+
+    def update_notes(self, job_id: str, role: str | None, party_id: int | None, notes: str) -> None:
+        self.require(job_id)
+        self._jobs.update_job(job_id, role, party_id, description=notes)
+
+    def update_parameters(self, job_id: str, job_parameters: JsonObject | None,
+                          component_parameters: JsonObject | None) -> ParametersUpdated:
+        """Deep-merge new parameters into the stored conf (validated as a whole before anything changes)."""
+        rows = self.require(job_id)
+        conf = dict(rows[0].runtime_conf)
+        if job_parameters:
+            conf["job_parameters"] = deep_merge(conf.get("job_parameters", {}), job_parameters)
+        if component_parameters:
+            conf["component_parameters"] = deep_merge(conf.get("component_parameters", {}), component_parameters)
+        plan = self._plans.parse(rows[0].dsl, conf)
+        self._jobs.update_job(job_id, runtime_conf=plan.conf)
+        self._plans.forget(job_id)
+        return ParametersUpdated(plan.conf.get("job_parameters", {}), plan.conf.get("component_parameters", {}),
+                                 list(plan.components))
+
+    def clean(self, job_id: str) -> None:
+        self.require(job_id)
+        self._tracking.delete_metrics(job_id)
+
+    # ---- logs and DSL -----------------------------------------------------------------------
+    def logs_directory(self, job_id: str) -> str:
+        self.require(job_id)
+        return logs_directory(job_id)
+
+    def log_archive(self, job_id: str) -> bytes:
+        base = logs_dir(self._settings.resolved_data_dir, job_id)
+        if not base.exists():
+            raise NotFound(f"no logs for job {job_id}")
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+            for path in sorted(base.rglob("*")):
+                if path.is_file():
+                    tar.add(path, arcname=str(path.relative_to(base)))
+        return buf.getvalue()
+
+    @staticmethod
+    def predict_dsl(train_dsl: object, cpn_list: list[str] | None) -> JsonObject:
+        return generate_predict_dsl(train_dsl, cpn_list)
+
+
+def _job_type(conf: JsonObject) -> str:
     jp = conf.get("job_parameters")
     common = jp.get("common", {}) if isinstance(jp, dict) else {}
     return str(common.get("job_type", "train")) if isinstance(common, dict) else "train"
 
 
-def _predict_inputs(p: Platform, conf: dict[str, Any]) -> tuple[Any, dict[str, Any], dict[str, Any]]:
-    common = conf["job_parameters"]["common"]
-    model_id, version = common.get("model_id"), common.get("model_version")
-    if not model_id or not version:
-        raise InvalidInput("job_parameters.common: a predict job needs model_id and model_version")
-    rows = p.stores.tracking.pipeline_models(model_id=str(model_id), model_version=str(version))
-    if not rows:
-        raise NotFound(f"model {model_id} version {version} not found")
-    model = rows[0]
-    if model.parent:
-        raise InvalidInput(f"model {model_id} version {version} has not been deployed yet: "
-                           "deploy it (model/deploy) and predict with the version it returns")
-    merged = merge_predict_conf(model.train_runtime_conf, conf)
-    return model.inference_dsl, merged, model.train_runtime_conf
-
-
-def _party_job_parameters(p: Platform, plan: JobPlan, role: str, pid: int) -> dict[str, Any]:
-    """The party's job parameters with the server's defaults filled in where the conf is silent."""
-    jp = plan.job_parameters(role, pid).model_dump()
-    jp["task_cores"] = jp.get("task_cores") or p.settings.default_task_cores
-    jp["task_parallelism"] = jp.get("task_parallelism") or 1
-    jp["computing_partitions"] = jp.get("computing_partitions") or jp["task_cores"]
-    jp["federated_mode"] = jp.get("federated_mode") or "SINGLE"
-    return jp
-
-
-def _check_cores(p: Platform, plan: JobPlan) -> None:
-    need: dict[int, int] = {}
-    for role, pids in plan.roles.items():
-        if role == "arbiter":
-            continue
-        for pid in pids:
-            jp = _party_job_parameters(p, plan, role, pid)
-            need[pid] = need.get(pid, 0) + int(jp["task_cores"]) * int(jp["task_parallelism"])
-    total = p.settings.total_cores
-    for pid, cores in need.items():
-        if cores > total:
-            raise InvalidInput(f"job_parameters: party {pid} would reserve {cores} cores (task_cores x "
-                               f"task_parallelism) but has {total} in total; lower task_cores")
-
-
-def _check_party_inputs(p: Platform, plan: JobPlan, parties: list[tuple[str, int]]) -> None:
-    """A party refuses a job whose Reader names a table it does not have."""
-    for name, node in plan.components.items():
-        if node.module != "Reader":
-            continue
-        for role, pid in plan.parties_of(name):
-            if (role, pid) not in parties or not plan.need_run(name, role, pid):
-                continue
-            table = plan.params(name, role, pid).get("table") or {}
-            if table.get("job_id"):
-                continue
-            ns, tn = table.get("namespace"), table.get("name")
-            if not ns or not tn:
-                raise InvalidInput(f"component {name}: parameter table (name, namespace) missing for "
-                                   f"{role} {pid}")
-            if not p.tables.exists(ns, tn):
-                raise InvalidInput(f"component {name}: table {ns}.{tn} not found at {role} {pid}; "
-                                   "upload it first (data/upload)")
-
-
-def _job_row(p: Platform, plan: JobPlan, job_id: str, role: str, pid: int, model_id: str,
-             model_version: str, train_conf: dict[str, Any]) -> JobRow:
-    t = now_ms()
-    jp = _party_job_parameters(p, plan, role, pid)
-    jp.update(model_id=model_id, model_version=model_version)
-    init_role, init_pid = plan.initiator
-    return JobRow(
-        job_id=job_id, role=role, party_id=pid, is_initiator=(role == init_role and pid == init_pid),
-        initiator_role=init_role, initiator_party_id=init_pid, status="waiting", tag="",
-        description="", status_message="", dsl=plan.dsl, runtime_conf=plan.conf,
-        runtime_conf_on_party={"job_parameters": jp, "local": {"role": role, "party_id": pid}},
-        train_runtime_conf=train_conf, roles={k: list(v) for k, v in plan.roles.items()},
-        progress=0, cancel_signal=False, cores=0, resource_in_use=False, create_time=t, update_time=t,
-    )
-
-
-# ---- queries ------------------------------------------------------------------------------
-def job_record(row: JobRow, prefix: str = "f_") -> dict[str, Any]:
-    """A job row in FATE's shape: `f_` keys for job/query, plain keys for job/list/job."""
-    d = {
-        "job_id": row.job_id, "role": row.role, "party_id": row.party_id, "status": row.status,
-        "is_initiator": row.is_initiator, "initiator_role": row.initiator_role,
-        "initiator_party_id": row.initiator_party_id, "tag": row.tag, "description": row.description,
-        "dsl": row.dsl, "runtime_conf": row.runtime_conf, "runtime_conf_on_party": row.runtime_conf_on_party,
-        "train_runtime_conf": row.train_runtime_conf, "roles": row.roles, "progress": row.progress,
-        "cancel_signal": row.cancel_signal, "cores": row.cores, "resource_in_use": row.resource_in_use,
-        "create_time": row.create_time, "update_time": row.update_time, "start_time": row.start_time,
-        "end_time": row.end_time, "elapsed": row.elapsed, "status_message": row.status_message,
-        "status_code": None, "name": "", "user_id": "",
-    }
-    return {f"{prefix}{k}": v for k, v in d.items()}
-
-
-def task_record(row: TaskRow, prefix: str = "f_") -> dict[str, Any]:
-    d = {
-        "job_id": row.job_id, "task_id": row.task_id, "task_version": row.task_version,
-        "component_name": row.component_name, "component_module": row.component_module, "role": row.role,
-        "party_id": row.party_id, "status": row.status, "party_status": row.party_status,
-        "auto_retries": row.auto_retries, "run_pid": row.run_pid, "run_ip": row.run_ip,
-        "error_report": row.error_report, "progress": row.progress, "progress_message": row.progress_message,
-        "create_time": row.create_time, "update_time": row.update_time, "start_time": row.start_time,
-        "end_time": row.end_time, "elapsed": row.elapsed, "need_run": row.need_run,
-        "run_on_this_party": True, "kill_status": row.kill_status, "busy_seconds": row.busy_seconds,
-    }
-    return {f"{prefix}{k}": v for k, v in d.items()}
-
-
-def require_jobs(p: Platform, job_id: str) -> list[JobRow]:
-    rows = p.stores.jobs.jobs(job_id)
-    if not rows:
-        raise NotFound(f"job {job_id} not found")
-    return rows
-
-
-def stop(p: Platform, job_id: str, status: str = "canceled") -> None:
-    rows = p.stores.jobs.jobs(job_id, light=True)  # not the documents: a DSL may be megabytes
-    if not rows:
-        raise NotFound(f"job {job_id} not found")
-    if status not in ("canceled", "failed"):
-        raise InvalidInput(f"stop_status: must be canceled or failed, got {status!r}")
-    if all(r.status in END for r in rows):
-        raise Conflict(f"job {job_id} already ended ({rows[0].status})")
-    # Applied here and now (cancel signal, waiting tasks ended, running tasks killed), not queued
-    # behind the scheduler's work; the scheduler finishes the bookkeeping at its next event.
-    p.scheduler.request_stop(job_id, status)
-
-
-def clean_queue(p: Platform) -> list[str]:
-    """Cancel every job still waiting in this server's queue (FATE's `flow queue clean`)."""
-    waiting = [j.job_id for j in p.stores.jobs.initiator_jobs(["waiting"])]
-    return [job_id for job_id in waiting if p.scheduler.request_stop(job_id, "canceled")]
-
-
-def rerun(p: Platform, job_id: str, components: list[str] | None, force: bool) -> list[str]:
-    rows = require_jobs(p, job_id)
-    init = next((r for r in rows if r.is_initiator), rows[0])
-    plan = p.plans.get(init)
-    if not components or components == ["pipeline"]:
-        targets = list(plan.components)
-    else:
-        unknown = [c for c in components if c not in plan.components]
-        if unknown:
-            raise InvalidInput(f"component_name: {unknown} not in job {job_id}")
-        targets = [c for c in plan.components if c in plan.downstream(components)]
-    if init.status not in END and init.status != "running":
-        raise Conflict(f"job {job_id} is {init.status}; rerun applies to running or ended jobs")
-    redo = p.scheduler.call(lambda: p.scheduler.rerun(job_id, targets, force))
-    if not redo:
-        raise OperationFailed(f"nothing to rerun in job {job_id}: components already succeeded "
-                              "(use force to rerun them anyway)")
-    return redo
-
-
-def update_parameters(p: Platform, job_id: str, job_parameters: dict[str, Any] | None,
-                      component_parameters: dict[str, Any] | None) -> dict[str, Any]:
-    """Deep-merge new parameters into the stored conf (validated as a whole before anything changes)."""
-    from fedloom.dsl._util import deep_merge
-
-    rows = require_jobs(p, job_id)
-    conf = dict(rows[0].runtime_conf)
-    if job_parameters:
-        conf["job_parameters"] = deep_merge(conf.get("job_parameters", {}), job_parameters)
-    if component_parameters:
-        conf["component_parameters"] = deep_merge(conf.get("component_parameters", {}), component_parameters)
-    plan = p.plans.parse(rows[0].dsl, conf)
-    p.stores.jobs.update_job(job_id, runtime_conf=plan.conf)
-    p.plans.forget(job_id)
-    return {"job_parameters": plan.conf.get("job_parameters", {}),
-            "component_parameters": plan.conf.get("component_parameters", {}),
-            "components": list(plan.components)}
-
-
-def log_archive(p: Platform, job_id: str) -> bytes:
-    base = logs_dir(p.settings.resolved_data_dir, job_id)
-    if not base.exists():
-        raise NotFound(f"no logs for job {job_id}")
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for path in sorted(base.rglob("*")):
-            if path.is_file():
-                tar.add(path, arcname=str(path.relative_to(base)))
-    return buf.getvalue()
-
-
-def predict_dsl(train_dsl: Any, cpn_list: list[str] | None) -> dict[str, Any]:
-    return generate_predict_dsl(train_dsl, cpn_list)
-
-
-def dependency(p: Platform, job_id: str, role: str, party_id: int) -> dict[str, Any]:
-    rows = require_jobs(p, job_id)
-    return dependency_view(p.plans.get(rows[0]), role, party_id)
-
-
 __all__ = [
+    "JOB_ORDER_COLUMNS",
+    "JobListQuery",
+    "JobPage",
+    "JobService",
+    "ParametersUpdated",
     "Submitted",
-    "clean_queue",
-    "dependency",
-    "job_record",
-    "log_archive",
-    "predict_dsl",
-    "require_jobs",
-    "rerun",
-    "stop",
-    "submit",
-    "task_record",
-    "update_parameters",
+    "TaskQuery",
+    "logs_directory",
 ]

@@ -1,19 +1,24 @@
-"""The Platform: every service of one fedloom server, built once from Settings and wired together."""
+"""The Platform: the parts of one fedloom server (data dir lock, stores, worker pool, scheduler) and the
+services built on them, assembled once from Settings. It holds no use case itself."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from fedloom import datadir
 from fedloom.config import Settings
 from fedloom.federation.auth import server_secret
 from fedloom.paths import tables_dir
 from fedloom.scheduler.reconcile import JobLimits, Scheduler
+from fedloom.services.jobs import JobService
+from fedloom.services.models import ModelService
 from fedloom.services.party import Party, PartyService
 from fedloom.services.plans import PlanCache
+from fedloom.services.tables import TableService
+from fedloom.services.tracking import TrackingService
 from fedloom.storage.tables import TableStore
 from fedloom.store import Stores, open_stores
-from fedloom.store.models import JobRow
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +39,16 @@ class LocalGateway:
         self._party.job_ended(job_id, party, status)
 
 
+@dataclass(frozen=True)
+class Services:
+    """The use cases the API calls, each holding only the parts it needs."""
+
+    jobs: JobService
+    tables: TableService
+    tracking: TrackingService
+    models: ModelService
+
+
 class Platform:
     """Owns the data dir (an exclusive lock), the stores, the worker pool and the scheduler of one server."""
 
@@ -49,12 +64,14 @@ class Platform:
             self.tables = TableStore(tables_dir(data_dir))
             self.tables.clean_leftovers()  # half-written tables of a crashed run
             self.plans = PlanCache()
+            models = ModelService(self.stores.jobs, self.stores.tracking)
             self.party = PartyService(settings, self.stores, self.tables, self.plans, self._task_ended, secret)
             self.scheduler = Scheduler(
                 self.stores.jobs, LocalGateway(self.party),
                 JobLimits(settings.max_running_jobs, settings.sweep_interval),
-                self.plans.dependencies, on_end=self._job_ended,
+                self.plans.dependencies, on_end=models.job_ended,
             )
+            self.services = self._services(models)
         except BaseException:
             self._lock.release()
             raise
@@ -79,17 +96,17 @@ class Platform:
         finally:
             self._lock.release()  # last: the next owner finds the database closed
 
-    def ensure_party(self, party_id: int) -> None:
-        self.stores.jobs.ensure_party_resource(party_id, self.settings.total_cores)
+    def _services(self, models: ModelService) -> Services:
+        s, jobs, tracking = self.settings, self.stores.jobs, self.stores.tracking
+        return Services(
+            jobs=JobService(s, jobs, tracking, self.tables, self.plans, self.scheduler, self.party, models),
+            tables=TableService(s, self.tables, jobs, tracking),
+            tracking=TrackingService(s, jobs, tracking, self.tables, self.plans),
+            models=models,
+        )
 
     def _task_ended(self, job_id: str) -> None:
         self.scheduler.notify(job_id)
 
-    def _job_ended(self, job: JobRow, status: str) -> None:
-        from fedloom.services.models import save_pipeline_models  # models use the platform's stores
 
-        if status == "success":
-            save_pipeline_models(self, job.job_id)
-
-
-__all__ = ["LocalGateway", "Platform"]
+__all__ = ["LocalGateway", "Platform", "Services"]

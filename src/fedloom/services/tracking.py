@@ -7,99 +7,116 @@ import json
 import tarfile
 from typing import Any, BinaryIO
 
+from fedloom.config import Settings
 from fedloom.errors import NoData, NotFound
 from fedloom.paths import staging_dir
-from fedloom.services.platform import Platform
+from fedloom.services.plans import PlanCache
 from fedloom.storage.frame import Frame, json_safe
 from fedloom.storage.staging import StagingFile
+from fedloom.storage.tables import TableStore
+from fedloom.store.jobs import JobStore
+from fedloom.store.tracking import TrackingStore
 
 _CSV_BATCH = 10_000
 
 
-def metric_all(p: Platform, job_id: str, component: str, role: str, party_id: int) -> dict[str, Any]:
-    out: dict[str, dict[str, Any]] = {}
-    for row in p.stores.tracking.metrics(job_id, component, role, party_id):
-        entry = out.setdefault(row.namespace, {}).setdefault(row.name, {"data": [], "meta": {}})
-        if row.type == 1:
-            entry["meta"].update(row.value)
-        else:
-            entry["data"].append([row.key, row.value])
-    for names in out.values():
-        for name, entry in names.items():
-            entry["meta"].setdefault("name", name)
-    safe: dict[str, Any] = json_safe(out)  # a NaN loss must not break the JSON answer
-    return safe
+class TrackingService:
+    """What tasks recorded (metrics, models, outputs, summaries), read back for the API."""
 
+    def __init__(self, settings: Settings, jobs: JobStore, tracking: TrackingStore, tables: TableStore,
+                 plans: PlanCache) -> None:
+        self._settings = settings
+        self._jobs = jobs
+        self._tracking = tracking
+        self._tables = tables
+        self._plans = plans
 
-def metric_names(p: Platform, job_id: str, component: str, role: str, party_id: int) -> dict[str, list[str]]:
-    return {ns: list(names) for ns, names in metric_all(p, job_id, component, role, party_id).items()}
+    def metric_all(self, job_id: str, component: str, role: str, party_id: int) -> dict[str, Any]:
+        out: dict[str, dict[str, Any]] = {}
+        for row in self._tracking.metrics(job_id, component, role, party_id):
+            entry = out.setdefault(row.namespace, {}).setdefault(row.name, {"data": [], "meta": {}})
+            if row.type == 1:
+                entry["meta"].update(row.value)
+            else:
+                entry["data"].append([row.key, row.value])
+        for names in out.values():
+            for name, entry in names.items():
+                entry["meta"].setdefault("name", name)
+        safe: dict[str, Any] = json_safe(out)  # a NaN loss must not break the JSON answer
+        return safe
 
+    def metric_names(self, job_id: str, component: str, role: str, party_id: int) -> dict[str, list[str]]:
+        return {ns: list(names) for ns, names in self.metric_all(job_id, component, role, party_id).items()}
 
-def metric_data(p: Platform, job_id: str, component: str, role: str, party_id: int, namespace: str,
-                name: str) -> tuple[list[Any], dict[str, Any]]:
-    entry = metric_all(p, job_id, component, role, party_id).get(namespace, {}).get(name)
-    if entry is None:
-        raise NotFound(f"no metric {namespace}/{name} for {component} at {role} {party_id}")
-    return entry["data"], entry["meta"]
+    def metric_data(self, job_id: str, component: str, role: str, party_id: int, namespace: str,
+                    name: str) -> tuple[list[Any], dict[str, Any]]:
+        entry = self.metric_all(job_id, component, role, party_id).get(namespace, {}).get(name)
+        if entry is None:
+            raise NotFound(f"no metric {namespace}/{name} for {component} at {role} {party_id}")
+        return entry["data"], entry["meta"]
 
+    def parameters(self, job_id: str, component: str, role: str, party_id: int) -> dict[str, Any]:
+        job = self._jobs.job(job_id, role, party_id)
+        if job is None:
+            raise NotFound(f"job {job_id} has no {role} {party_id}")
+        plan = self._plans.get(job)
+        if component not in plan.components:
+            raise NotFound(f"job {job_id} has no component {component}")
+        module = plan.components[component].module
+        return {"module": module, f"{module}Param": plan.params(component, role, party_id)}
 
-def parameters(p: Platform, job_id: str, component: str, role: str, party_id: int) -> dict[str, Any]:
-    job = p.stores.jobs.job(job_id, role, party_id)
-    if job is None:
-        raise NotFound(f"job {job_id} has no {role} {party_id}")
-    plan = p.plans.get(job)
-    if component not in plan.components:
-        raise NotFound(f"job {job_id} has no component {component}")
-    module = plan.components[component].module
-    return {"module": module, f"{module}Param": plan.params(component, role, party_id)}
+    def output_model(self, job_id: str, component: str, role: str, party_id: int
+                     ) -> tuple[dict[str, Any], dict[str, Any]]:
+        rows = self._tracking.models(job_id, component, role, party_id)
+        if not rows:
+            return {}, {}
+        row = rows[0]
+        return json_safe(dict(row.param)), {"meta_data": json_safe(dict(row.meta)), "module_name": row.module,
+                                            "component_name": component}
 
+    def _frames(self, job_id: str, component: str, role: str, party_id: int) -> list[tuple[str, Frame]]:
+        rows = self._tracking.output_data(job_id, component, role, party_id)
+        return [(r.data_name, self._tables.read(r.table_namespace, r.table_name)) for r in rows]
 
-def output_model(p: Platform, job_id: str, component: str, role: str, party_id: int
-                 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    rows = p.stores.tracking.models(job_id, component, role, party_id)
-    if not rows:
-        return {}, {}
-    row = rows[0]
-    return json_safe(dict(row.param)), {"meta_data": json_safe(dict(row.meta)), "module_name": row.module,
-                                        "component_name": component}
+    def output_data(self, job_id: str, component: str, role: str, party_id: int, limit: int
+                    ) -> tuple[list[Any], dict[str, Any]]:
+        frames = self._frames(job_id, component, role, party_id)
+        data = [f.rows(limit) for _, f in frames]
+        meta = {"header": [f.header() for _, f in frames], "total": [f.count for _, f in frames],
+                "names": [n for n, _ in frames]}
+        return data, meta
 
+    def output_data_archive(self, job_id: str, component: str, role: str, party_id: int,
+                            limit: int) -> StagingFile:
+        """FATE's output-data tar.gz (`<name>.csv` + `<name>.meta` per output), written to an owner-only
+        staging file that the caller serves and closes. Rows go out in batches, so memory holds the table
+        and one batch of text, never the CSV or the archive."""
+        frames = self._frames(job_id, component, role, party_id)
+        if not frames:
+            raise NoData(f"no output data for {component} at {role} {party_id} (job {job_id})")
+        staging = staging_dir(self._settings.resolved_data_dir)
+        archive = StagingFile(staging)
+        try:
+            with tarfile.open(fileobj=archive.stream, mode="w:gz") as tar:
+                for name, frame in frames:
+                    with StagingFile(staging) as csv:
+                        write_fate_csv(csv.stream, frame, limit)
+                        tar.add(csv.finish(), arcname=f"{name}.csv", recursive=False)
+                    _add(tar, f"{name}.meta", json.dumps({"header": frame.header()}).encode())
+            archive.finish()
+        except BaseException:
+            archive.close()
+            raise
+        return archive
 
-def _frames(p: Platform, job_id: str, component: str, role: str, party_id: int) -> list[tuple[str, Frame]]:
-    rows = p.stores.tracking.output_data(job_id, component, role, party_id)
-    return [(r.data_name, p.tables.read(r.table_namespace, r.table_name)) for r in rows]
+    def output_tables(self, job_id: str, component: str, role: str, party_id: int) -> list[dict[str, Any]]:
+        rows = self._tracking.output_data(job_id, component, role, party_id)
+        return [{"table_name": r.table_name, "table_namespace": r.table_namespace, "data_name": r.data_name}
+                for r in rows]
 
-
-def output_data(p: Platform, job_id: str, component: str, role: str, party_id: int, limit: int
-                ) -> tuple[list[Any], dict[str, Any]]:
-    frames = _frames(p, job_id, component, role, party_id)
-    data = [f.rows(limit) for _, f in frames]
-    meta = {"header": [f.header() for _, f in frames], "total": [f.count for _, f in frames],
-            "names": [n for n, _ in frames]}
-    return data, meta
-
-
-def output_data_archive(p: Platform, job_id: str, component: str, role: str, party_id: int,
-                        limit: int) -> StagingFile:
-    """FATE's output-data tar.gz (`<name>.csv` + `<name>.meta` per output), written to an owner-only
-    staging file that the caller serves and closes. Rows go out in batches, so memory holds the table
-    and one batch of text, never the CSV or the archive."""
-    frames = _frames(p, job_id, component, role, party_id)
-    if not frames:
-        raise NoData(f"no output data for {component} at {role} {party_id} (job {job_id})")
-    staging = staging_dir(p.settings.resolved_data_dir)
-    archive = StagingFile(staging)
-    try:
-        with tarfile.open(fileobj=archive.stream, mode="w:gz") as tar:
-            for name, frame in frames:
-                with StagingFile(staging) as csv:
-                    write_fate_csv(csv.stream, frame, limit)
-                    tar.add(csv.finish(), arcname=f"{name}.csv", recursive=False)
-                _add(tar, f"{name}.meta", json.dumps({"header": frame.header()}).encode())
-        archive.finish()
-    except BaseException:
-        archive.close()
-        raise
-    return archive
+    def summary(self, job_id: str, component: str, role: str, party_id: int) -> dict[str, Any]:
+        found: dict[str, Any] = json_safe(self._tracking.summary(job_id, component, role, party_id) or {})
+        return found
 
 
 def write_fate_csv(out: BinaryIO, frame: Frame, limit: int = -1) -> None:
@@ -129,23 +146,4 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def output_tables(p: Platform, job_id: str, component: str, role: str, party_id: int) -> list[dict[str, Any]]:
-    rows = p.stores.tracking.output_data(job_id, component, role, party_id)
-    return [{"table_name": r.table_name, "table_namespace": r.table_namespace, "data_name": r.data_name}
-            for r in rows]
-
-
-def summary(p: Platform, job_id: str, component: str, role: str, party_id: int) -> dict[str, Any]:
-    found: dict[str, Any] = json_safe(p.stores.tracking.summary(job_id, component, role, party_id) or {})
-    return found
-
-
-def component_list(p: Platform, job_id: str) -> list[str]:
-    rows = p.stores.jobs.jobs(job_id)
-    if not rows:
-        raise NotFound(f"job {job_id} not found")
-    return list(p.plans.get(rows[0]).components)
-
-
-__all__ = ["component_list", "metric_all", "metric_data", "metric_names", "output_data",
-           "output_data_archive", "output_model", "output_tables", "parameters", "summary", "write_fate_csv"]
+__all__ = ["TrackingService", "write_fate_csv"]
