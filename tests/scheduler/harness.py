@@ -57,18 +57,37 @@ def make_job(
         jp["timeout"] = timeout
     jobs = [
         JobRow(
-            job_id=job_id, role=role, party_id=pid, is_initiator=role == "guest", initiator_role="guest",
-            initiator_party_id=9999, status=status, dsl={}, runtime_conf={},
-            runtime_conf_on_party={"job_parameters": jp}, train_runtime_conf={}, roles={},
-            create_time=t, update_time=t,
+            job_id=job_id,
+            role=role,
+            party_id=pid,
+            is_initiator=role == "guest",
+            initiator_role="guest",
+            initiator_party_id=9999,
+            status=status,
+            dsl={},
+            runtime_conf={},
+            runtime_conf_on_party={"job_parameters": jp},
+            train_runtime_conf={},
+            roles={},
+            create_time=t,
+            update_time=t,
         )
         for role, pid in PARTIES
     ]
     tasks = [
         TaskRow(
-            job_id=job_id, component_name=c, task_version=0, role=role, party_id=pid, task_id=f"{job_id}_{c}",
-            component_module="DataTransform", status=task_status, party_status=task_status,
-            auto_retries=auto_retries, create_time=t, update_time=t,
+            job_id=job_id,
+            component_name=c,
+            task_version=0,
+            role=role,
+            party_id=pid,
+            task_id=f"{job_id}_{c}",
+            component_module="DataTransform",
+            status=task_status,
+            party_status=task_status,
+            auto_retries=auto_retries,
+            create_time=t,
+            update_time=t,
         )
         for c in components
         for role, pid in PARTIES
@@ -78,5 +97,7 @@ def make_job(
 
 def make_scheduler(stores: Stores, components: Dag) -> tuple[Scheduler, RecordingGateway]:
     gw = RecordingGateway(stores.jobs)
-    sched = Scheduler(stores.jobs, gw, JobLimits(max_running_jobs=4, sweep_interval=60), lambda job: components)
+    sched = Scheduler(
+        stores.jobs, gw, JobLimits(max_running_jobs=4, sweep_interval=60), lambda job: components
+    )
     return sched, gw

@@ -99,8 +99,9 @@ def _arrange(stores: Stores, src: JobStatus, situation: str) -> None:
 
 
 @pytest.mark.parametrize(("src", "situation"), list(itertools.product(JobStatus, _SITUATIONS)))
-def test_reconcile_moves_a_running_job_and_leaves_the_others(stores: Stores, src: JobStatus,
-                                                             situation: str) -> None:
+def test_reconcile_moves_a_running_job_and_leaves_the_others(
+    stores: Stores, src: JobStatus, situation: str
+) -> None:
     _arrange(stores, src, situation)
     sched, gw = make_scheduler(stores, ONE)
     sched.reconcile("j")

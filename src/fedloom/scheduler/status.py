@@ -20,8 +20,9 @@ from fedloom.store.status import (
 _T = TaskStatus
 
 # FATE's StatusSet level order; higher wins ties between interrupt statuses.
-LEVEL: dict[str, int] = {"waiting": 0, "ready": 1, "running": 2, "canceled": 3, "timeout": 4, "failed": 5,
-                         "pass": 6, "success": 7}
+LEVEL: dict[str, int] = {
+    _T.WAITING: 0, "ready": 1, _T.RUNNING: 2, _T.CANCELED: 3, _T.TIMEOUT: 4, _T.FAILED: 5, _T.PASS: 6, _T.SUCCESS: 7,
+}
 END: frozenset[TaskStatus] = frozenset({_T.CANCELED, _T.TIMEOUT, _T.FAILED, _T.PASS, _T.SUCCESS})
 INTERRUPT: frozenset[TaskStatus] = frozenset({_T.CANCELED, _T.TIMEOUT, _T.FAILED})
 SUCCESSFUL: frozenset[TaskStatus] = frozenset({_T.PASS, _T.SUCCESS})

@@ -193,7 +193,7 @@ class JobStore:
         q = select(*(getattr(TaskRow, f) for f in TaskState._fields)).where(TaskRow.job_id == job_id)
         if open_only:
             open_cpns = select(TaskRow.component_name).where(
-                TaskRow.job_id == job_id, TaskRow.status.in_(["waiting", "running"]))
+                TaskRow.job_id == job_id, TaskRow.status.in_([TaskStatus.WAITING, TaskStatus.RUNNING]))
             q = q.where(TaskRow.component_name.in_(open_cpns))
         with self._sessions() as s:
             rows = [TaskState(*r) for r in s.execute(q)]
@@ -237,7 +237,7 @@ class JobStore:
 
     def running_job_tasks(self, job_id: str) -> list[TaskState]:
         q = select(*(getattr(TaskRow, f) for f in TaskState._fields)).where(
-            TaskRow.job_id == job_id, TaskRow.party_status == "running")
+            TaskRow.job_id == job_id, TaskRow.party_status == TaskStatus.RUNNING)
         with self._sessions() as s:
             return [TaskState(*r) for r in s.execute(q)]
 
@@ -251,7 +251,7 @@ class JobStore:
 
     def running_tasks(self) -> list[TaskRow]:
         with self._sessions() as s:
-            return list(s.scalars(select(TaskRow).where(TaskRow.party_status == "running")))
+            return list(s.scalars(select(TaskRow).where(TaskRow.party_status == TaskStatus.RUNNING)))
 
     def transition_task(self, key: TaskKey, target: TaskStatus, **fields: Any) -> bool:
         """Move one task row's `party_status` to `target` if the table allows it from the current one."""
