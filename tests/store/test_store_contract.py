@@ -11,9 +11,9 @@ from sqlalchemy import create_engine, text
 
 from fedloom.errors import Conflict
 from fedloom.ids import TaskKey
-from fedloom.store.status import JobStatus, TaskStatus
 from fedloom.store import Stores, now_ms, open_stores
 from fedloom.store.models import JobRow, TaskRow
+from fedloom.store.status import JobStatus, TaskStatus
 
 _SERVERS = {
     "mysql": ("mysql+pymysql://root@127.0.0.1:3306/", "mysql+pymysql://root@127.0.0.1:3306/{db}"),
