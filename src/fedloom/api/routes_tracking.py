@@ -28,14 +28,16 @@ async def _party(request: Request, req: ComponentBody) -> Party:
 @router.post("/tracking/component/metric/all")
 async def metric_all(request: Request) -> Response:
     req, role, pid = await _target(request)
-    data = await call(services(request).tracking.metric_all, req.job_id, req.component_name, role, pid)
+    found = await call(services(request).tracking.metrics, req.job_id, req.component_name, role, pid)
+    data = {ns: {name: {"data": m.data, "meta": m.meta} for name, m in names.items()} for ns, names in found.items()}
     return ok(data, retmsg="success" if data else "no data")
 
 
 @router.post("/tracking/component/metrics")
 async def metrics(request: Request) -> Response:
     req, role, pid = await _target(request)
-    data = await call(services(request).tracking.metric_names, req.job_id, req.component_name, role, pid)
+    found = await call(services(request).tracking.metrics, req.job_id, req.component_name, role, pid)
+    data = {ns: list(names) for ns, names in found.items()}
     return ok(data, retmsg="success" if data else "no data")
 
 
@@ -43,30 +45,36 @@ async def metrics(request: Request) -> Response:
 async def metric_data(request: Request) -> Response:
     req = await body(request, MetricDataBody)
     role, pid = await _party(request, req)
-    data, meta = await call(services(request).tracking.metric_data, req.job_id, req.component_name, role, pid,
-                            req.metric_namespace, req.metric_name)
-    return ok(data, meta=meta)
+    found = await call(services(request).tracking.metric, req.job_id, req.component_name, role, pid,
+                       req.metric_namespace, req.metric_name)
+    return ok(found.data, meta=found.meta)
 
 
 @router.post("/tracking/component/parameters")
 async def parameters(request: Request) -> Response:
     req, role, pid = await _target(request)
-    return ok(await call(services(request).tracking.parameters, req.job_id, req.component_name, role, pid))
+    found = await call(services(request).tracking.parameters, req.job_id, req.component_name, role, pid)
+    return ok({"module": found.module, f"{found.module}Param": found.params})
 
 
 @router.post("/tracking/component/output/model")
 async def output_model(request: Request) -> Response:
     req, role, pid = await _target(request)
-    data, meta = await call(services(request).tracking.output_model, req.job_id, req.component_name, role, pid)
-    return ok(data, meta=meta, retmsg="success" if data else "no data")
+    found = await call(services(request).tracking.output_model, req.job_id, req.component_name, role, pid)
+    if found is None:
+        return ok({}, meta={}, retmsg="no data")
+    meta = {"meta_data": found.meta, "module_name": found.module, "component_name": req.component_name}
+    return ok(found.param, meta=meta, retmsg="success" if found.param else "no data")
 
 
 @router.post("/tracking/component/output/data")
 async def output_data(request: Request) -> Response:
     req, role, pid = await _target(request)
     limit = req.limit if req.limit >= 0 else settings(request).output_preview_rows
-    data, meta = await call(services(request).tracking.output_data, req.job_id, req.component_name, role, pid, limit)
-    return ok(data, meta=meta, retmsg="success" if data else "no data")
+    outputs = await call(services(request).tracking.output_data, req.job_id, req.component_name, role, pid, limit)
+    meta = {"header": [o.header for o in outputs], "total": [o.total for o in outputs],
+            "names": [o.name for o in outputs]}
+    return ok([o.rows for o in outputs], meta=meta, retmsg="success" if outputs else "no data")
 
 
 @router.get("/tracking/component/output/data/download", operation_id="output_data_download_get")
@@ -86,7 +94,8 @@ async def output_data_download(request: Request) -> Response:
 @router.post("/tracking/component/output/data/table")
 async def output_data_table(request: Request) -> Response:
     req, role, pid = await _target(request)
-    return ok(await call(services(request).tracking.output_tables, req.job_id, req.component_name, role, pid))
+    found = await call(services(request).tracking.output_tables, req.job_id, req.component_name, role, pid)
+    return ok([{"table_name": t.name, "table_namespace": t.namespace, "data_name": t.data_name} for t in found])
 
 
 @router.post("/tracking/component/summary/download")

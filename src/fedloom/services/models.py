@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from fedloom.dsl import generate_predict_dsl, new_job_id, predict_conf_template
 from fedloom.errors import InvalidInput, NotFound
@@ -14,7 +15,7 @@ from fedloom.store.models import JobRow, ModelRow
 from fedloom.store.tracking import TrackingStore
 
 _SKIP_ROLES = frozenset({"local"})
-JsonObject = dict[str, object]
+JsonObject = dict[str, Any]  # a JSON document: its values are any JSON value
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from fedloom.config import Settings
 from fedloom.errors import NoData, NotFound
 from fedloom.paths import staging_dir
 from fedloom.services.plans import PlanCache
+from fedloom.services.tables import OutputTable
 from fedloom.storage.frame import Frame, json_safe
 from fedloom.storage.staging import StagingFile
 from fedloom.storage.tables import TableStore
@@ -18,6 +20,34 @@ from fedloom.store.jobs import JobStore
 from fedloom.store.tracking import TrackingStore
 
 _CSV_BATCH = 10_000
+JsonObject = dict[str, Any]  # a JSON document: its values are any JSON value
+
+
+@dataclass
+class MetricSeries:
+    data: list[list[Any]]  # [key, value] points, as the task logged them
+    meta: JsonObject
+
+
+@dataclass(frozen=True)
+class ComponentParameters:
+    module: str
+    params: JsonObject
+
+
+@dataclass(frozen=True)
+class OutputModel:
+    module: str
+    param: JsonObject
+    meta: JsonObject
+
+
+@dataclass(frozen=True)
+class OutputPreview:
+    name: str
+    header: list[str]
+    rows: list[list[Any]]
+    total: int
 
 
 class TrackingService:
@@ -31,60 +61,51 @@ class TrackingService:
         self._tables = tables
         self._plans = plans
 
-    def metric_all(self, job_id: str, component: str, role: str, party_id: int) -> dict[str, Any]:
-        out: dict[str, dict[str, Any]] = {}
+    def metrics(self, job_id: str, component: str, role: str, party_id: int) -> dict[str, dict[str, MetricSeries]]:
+        """Every metric of the task: namespace -> name -> its points and meta (NaN made JSON-safe)."""
+        out: dict[str, dict[str, MetricSeries]] = {}
         for row in self._tracking.metrics(job_id, component, role, party_id):
-            entry = out.setdefault(row.namespace, {}).setdefault(row.name, {"data": [], "meta": {}})
+            series = out.setdefault(row.namespace, {}).setdefault(row.name, MetricSeries([], {}))
             if row.type == 1:
-                entry["meta"].update(row.value)
+                series.meta.update(json_safe(row.value))
             else:
-                entry["data"].append([row.key, row.value])
+                series.data.append(json_safe([row.key, row.value]))
         for names in out.values():
-            for name, entry in names.items():
-                entry["meta"].setdefault("name", name)
-        safe: dict[str, Any] = json_safe(out)  # a NaN loss must not break the JSON answer
-        return safe
+            for name, series in names.items():
+                series.meta.setdefault("name", name)
+        return out
 
-    def metric_names(self, job_id: str, component: str, role: str, party_id: int) -> dict[str, list[str]]:
-        return {ns: list(names) for ns, names in self.metric_all(job_id, component, role, party_id).items()}
-
-    def metric_data(self, job_id: str, component: str, role: str, party_id: int, namespace: str,
-                    name: str) -> tuple[list[Any], dict[str, Any]]:
-        entry = self.metric_all(job_id, component, role, party_id).get(namespace, {}).get(name)
-        if entry is None:
+    def metric(self, job_id: str, component: str, role: str, party_id: int, namespace: str,
+               name: str) -> MetricSeries:
+        found = self.metrics(job_id, component, role, party_id).get(namespace, {}).get(name)
+        if found is None:
             raise NotFound(f"no metric {namespace}/{name} for {component} at {role} {party_id}")
-        return entry["data"], entry["meta"]
+        return found
 
-    def parameters(self, job_id: str, component: str, role: str, party_id: int) -> dict[str, Any]:
+    def parameters(self, job_id: str, component: str, role: str, party_id: int) -> ComponentParameters:
         job = self._jobs.job(job_id, role, party_id)
         if job is None:
             raise NotFound(f"job {job_id} has no {role} {party_id}")
         plan = self._plans.get(job)
         if component not in plan.components:
             raise NotFound(f"job {job_id} has no component {component}")
-        module = plan.components[component].module
-        return {"module": module, f"{module}Param": plan.params(component, role, party_id)}
+        return ComponentParameters(plan.components[component].module, plan.params(component, role, party_id))
 
-    def output_model(self, job_id: str, component: str, role: str, party_id: int
-                     ) -> tuple[dict[str, Any], dict[str, Any]]:
+    def output_model(self, job_id: str, component: str, role: str, party_id: int) -> OutputModel | None:
         rows = self._tracking.models(job_id, component, role, party_id)
         if not rows:
-            return {}, {}
+            return None
         row = rows[0]
-        return json_safe(dict(row.param)), {"meta_data": json_safe(dict(row.meta)), "module_name": row.module,
-                                            "component_name": component}
+        return OutputModel(row.module, json_safe(dict(row.param)), json_safe(dict(row.meta)))
 
     def _frames(self, job_id: str, component: str, role: str, party_id: int) -> list[tuple[str, Frame]]:
         rows = self._tracking.output_data(job_id, component, role, party_id)
         return [(r.data_name, self._tables.read(r.table_namespace, r.table_name)) for r in rows]
 
     def output_data(self, job_id: str, component: str, role: str, party_id: int, limit: int
-                    ) -> tuple[list[Any], dict[str, Any]]:
-        frames = self._frames(job_id, component, role, party_id)
-        data = [f.rows(limit) for _, f in frames]
-        meta = {"header": [f.header() for _, f in frames], "total": [f.count for _, f in frames],
-                "names": [n for n, _ in frames]}
-        return data, meta
+                    ) -> list[OutputPreview]:
+        return [OutputPreview(name, f.header(), f.rows(limit), f.count)
+                for name, f in self._frames(job_id, component, role, party_id)]
 
     def output_data_archive(self, job_id: str, component: str, role: str, party_id: int,
                             limit: int) -> StagingFile:
@@ -109,13 +130,12 @@ class TrackingService:
             raise
         return archive
 
-    def output_tables(self, job_id: str, component: str, role: str, party_id: int) -> list[dict[str, Any]]:
+    def output_tables(self, job_id: str, component: str, role: str, party_id: int) -> list[OutputTable]:
         rows = self._tracking.output_data(job_id, component, role, party_id)
-        return [{"table_name": r.table_name, "table_namespace": r.table_namespace, "data_name": r.data_name}
-                for r in rows]
+        return [OutputTable(r.table_namespace, r.table_name, r.data_name) for r in rows]
 
-    def summary(self, job_id: str, component: str, role: str, party_id: int) -> dict[str, Any]:
-        found: dict[str, Any] = json_safe(self._tracking.summary(job_id, component, role, party_id) or {})
+    def summary(self, job_id: str, component: str, role: str, party_id: int) -> JsonObject:
+        found: JsonObject = json_safe(self._tracking.summary(job_id, component, role, party_id) or {})
         return found
 
 
@@ -146,4 +166,11 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-__all__ = ["TrackingService", "write_fate_csv"]
+__all__ = [
+    "ComponentParameters",
+    "MetricSeries",
+    "OutputModel",
+    "OutputPreview",
+    "TrackingService",
+    "write_fate_csv",
+]
