@@ -9,7 +9,7 @@ from typing import Any
 
 from fedloom.config import Settings
 from fedloom.dsl import ComponentNode, JobPlan, Ref
-from fedloom.errors import InvalidInput, NotFound
+from fedloom.errors import NotFound
 from fedloom.federation.auth import session_key
 from fedloom.federation.channel import Mailbox, session_name
 from fedloom.ids import Party, TaskKey
@@ -17,6 +17,7 @@ from fedloom.paths import federation_dir
 from fedloom.scheduler.resources import task_cores
 from fedloom.scheduler.status import END, TaskStatus
 from fedloom.services.plans import PlanCache
+from fedloom.services.readers import reader_table
 from fedloom.storage.tables import TableStore
 from fedloom.store import Stores, now_ms
 from fedloom.store.models import JobRow, TaskRow
@@ -130,22 +131,16 @@ class PartyService:
 
     def _tables_named_by_params(self, node: ComponentNode, params: dict[str, Any], party: Party
                                 ) -> dict[str, list[TableBinding]]:
-        """The one input not bound by a DSL edge: the table a Reader names in its `table` parameter."""
+        """The one input not bound by a DSL edge: the table a Reader names in its `table` parameter
+        (checked as at submit, `services.readers`), or the output of an earlier job it names there."""
         if node.module != "Reader":
             return {}
-        return {"table": [self._reader_table(params, party)]}
-
-    def _reader_table(self, params: dict[str, Any], party: Party) -> TableBinding:
-        table = params.get("table") or {}
-        if table.get("job_id"):
-            return self._output_table(table["job_id"], table.get("component_name") or "",
-                                      table.get("data") or "data", party)
-        ns, name = table.get("namespace"), table.get("name")
-        if not ns or not name:
-            raise InvalidInput(f"Reader at {party.role} {party.party_id}: parameter table needs name and namespace")
-        if not self._tables.exists(ns, name):
-            raise NotFound(f"table {ns}.{name} not found at {party.role} {party.party_id}; upload it first")
-        return TableBinding(namespace=ns, name=name)
+        named = reader_table(node.name, params, party, self._tables)
+        if named is not None:
+            return {"table": [TableBinding(namespace=named.namespace, name=named.name)]}
+        table = params["table"]
+        return {"table": [self._output_table(table["job_id"], table.get("component_name") or "",
+                                             table.get("data") or "data", party)]}
 
     def _output_table(self, job_id: str, component: str, alias: str, party: Party) -> TableBinding:
         found = self._find_output(job_id, component, alias, party)
