@@ -110,6 +110,7 @@ def _spec(data_dir: Path, key: TaskKey, module: str, **fields: object) -> TaskSp
         "database_url": f"sqlite:///{data_dir / 'fedloom.db'}",
         "data_dir": str(data_dir),
         "federation_key": KEY,
+        "federation_timeout": 5.0,
     }
     return TaskSpec.model_validate({**base, **fields})
 

@@ -33,6 +33,7 @@ def _spec(data_dir: Path, **fields: object) -> TaskSpec:
         "database_url": f"sqlite:///{data_dir / 'fedloom.db'}",
         "data_dir": str(data_dir),
         "federation_key": KEY,
+        "federation_timeout": 5.0,
     }
     return TaskSpec.model_validate({**base, **fields})
 

@@ -44,7 +44,7 @@ class TaskSpec(BaseModel):
     # Runtime environment of the hosting server.
     database_url: str
     data_dir: str
-    federation_timeout: float = 600.0
+    federation_timeout: float  # Settings.federation_timeout of the hosting server
     # The session's federation key (hex). Travels only over the zygote's pipe; kept out of repr and logs.
     federation_key: str = Field("", repr=False)
 
