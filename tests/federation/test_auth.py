@@ -188,3 +188,21 @@ def test_mailbox_files_are_owner_only(tmp_path: Path) -> None:
     slot = _slot(box, "gradient", 0)
     assert stat.S_IMODE(slot.stat().st_mode) == 0o600
     assert stat.S_IMODE(slot.parent.stat().st_mode) == 0o700
+
+
+def test_the_mailbox_drops_a_job_and_the_jobs_that_ended(tmp_path: Path) -> None:
+    box = Mailbox(tmp_path)
+    for job in ("done", "open", "gone"):
+        Channel(box, session_name(job, "a", 0), H, 1.0, KEY).send("m", 1, [G])
+    (tmp_path / "not_a_session").mkdir()
+    box.drop_job("gone")
+    assert box.sessions() == ["done.a.0", "not_a_session", "open.a.0"]
+    asked: list[str] = []
+
+    def job_open(job_id: str) -> bool:
+        asked.append(job_id)
+        return job_id == "open"
+
+    assert box.drop_jobs_except(job_open) == 2
+    assert box.sessions() == ["open.a.0"]
+    assert asked == ["done", "open"]  # once per job, never for a name that is not a session

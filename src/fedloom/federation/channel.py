@@ -156,4 +156,4 @@ class Channel:
         return codec.loads(payload)
 
 
-__all__ = ["Channel", "Mailbox", "Party", "session_job", "session_name"]
+__all__ = ["Channel", "Mailbox", "session_job", "session_name"]
