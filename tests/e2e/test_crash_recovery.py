@@ -1,4 +1,4 @@
-"""kill -9 of the server during a job: the next start brings the job to an end within seconds."""
+"""kill -9 of the server during a job: the next start brings the job to an end (how fast: benchmarks/bench_recovery.py)."""
 
 from __future__ import annotations
 
@@ -53,10 +53,8 @@ def test_kill9_then_restart_resumes_job(tmp_path: Path, demo_dir: Path) -> None:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         proc = _start(tmp_path, port)
-        started = time.monotonic()
         status = api.wait(job_id, timeout=30)
         assert status == "success", api.ok("/job/query", {"job_id": job_id})
-        assert time.monotonic() - started < 10
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)

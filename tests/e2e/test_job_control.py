@@ -51,10 +51,8 @@ def test_dying_task_fails_job_then_rerun_succeeds(api: Api) -> None:
         pid = tasks[0]["f_run_pid"] if tasks[0]["f_party_status"] == "running" else None  # None until recorded
         time.sleep(0.05)
     assert pid
-    killed = time.monotonic()
     kill_pid(pid)
-    assert api.wait(job_id, timeout=10) == "failed"
-    assert time.monotonic() - killed < 2.0  # noticed at once, not by a periodic check
+    assert api.wait(job_id, timeout=10) == "failed"  # how fast it is noticed: benchmarks/bench_recovery.py
     job = api.ok("/job/query", {"job_id": job_id, "role": "guest"})[0]
     assert "intersection_0" in job["f_status_message"]
     # Fix the conf (host runs its intersection again) and rerun only the failed component.
