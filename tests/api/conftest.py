@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,13 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
 
 @pytest.fixture()
 def client(platform: Platform) -> Iterator[Client]:
+    with serve(platform) as api:
+        yield api
+
+
+@contextmanager
+def serve(platform: Platform) -> Iterator[Client]:
+    """The platform's API served by uvicorn on a free loopback port, and a client of it."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])

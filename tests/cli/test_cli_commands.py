@@ -10,7 +10,8 @@ from typing import Any
 from urllib.parse import unquote
 
 import httpx
-from cli_fakes import FakeFlow, envelope, job_record, run, task_record
+
+from tests.cli.cli_fakes import FakeFlow, envelope, job_record, run, task_record
 
 
 def _submit_routes(flow: FakeFlow, final: str, tasks: list[dict[str, Any]]) -> None:

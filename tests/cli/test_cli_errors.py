@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import httpx
-from cli_fakes import FakeFlow, job_record, run
 
 from fedloom.cli._errors import EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE
+from tests.cli.cli_fakes import FakeFlow, job_record, run
 
 
 def test_server_error_is_one_red_line_with_the_retcode_and_exit_1() -> None:

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from cli_fakes import FakeFlow, envelope, job_record, run, task_record
 
 from fedloom.cli import _runtime, demo
 from fedloom.cli._demo_results import baseline_auc_ks, evaluation_scores
 from fedloom.config import Settings
+from tests.cli.cli_fakes import FakeFlow, envelope, job_record, run, task_record
 
 
 class FakeEmbedded:

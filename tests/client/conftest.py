@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from fake_flow import FakeServer
 
 from fedloom.client import FedloomClient
+from tests.client.fake_flow import FakeServer
 
 
 @pytest.fixture

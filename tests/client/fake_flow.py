@@ -1,14 +1,24 @@
-"""A fake FATE-Flow /v1 server on httpx.MockTransport, for SDK unit tests (no sockets)."""
+"""The one fake FATE-Flow /v1 server of the SDK and CLI tests (httpx.MockTransport, no sockets).
+
+Its job and task rows are the real server's answers, recorded in `recorded_answers.json` by
+`record_answers.py` and checked against the live routes by `tests/api/test_recorded_answers.py`;
+a test overrides only the fields it is about.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 Handler = Callable[[httpx.Request], httpx.Response]
+RECORDED: dict[str, dict[str, Any]] = json.loads(
+    Path(__file__).with_name("recorded_answers.json").read_text()
+)
 
 
 def envelope(data: Any = None, *, retcode: int = 0, retmsg: str = "success", **extra: Any) -> dict[str, Any]:
@@ -43,30 +53,35 @@ class FakeServer:
     def paths(self) -> list[str]:
         return [r.url.path for r in self.requests]
 
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self)
+
+
+def _recorded(kind: str, job_id: str) -> dict[str, Any]:
+    row = copy.deepcopy(RECORDED[kind])
+    recorded_id = row["f_job_id"]
+    for key, value in row.items():
+        if isinstance(value, str):
+            row[key] = value.replace(recorded_id, job_id)
+    return row
+
 
 def job_record(job_id: str, status: str, progress: int = 0, **extra: Any) -> dict[str, Any]:
-    dsl = {"components": {"reader_0": {}, "data_transform_0": {}, "intersection_0": {}}}
-    return {
-        "f_job_id": job_id,
-        "f_status": status,
-        "f_progress": progress,
-        "f_role": "guest",
-        "f_party_id": 9999,
-        "f_is_initiator": True,
-        "f_dsl": dsl,
-        "f_runtime_conf": {},
-        **extra,
-    }
+    """The server's job/query row of the initiator (a psi job: reader_0, data_transform_0, intersection_0)."""
+    return {**_recorded("job", job_id), "f_status": status, "f_progress": progress, **extra}
 
 
 def task_record(
-    component: str, status: str, role: str = "guest", party_id: int = 9999, **extra: Any
+    component: str, status: str, role: str = "guest", party_id: int = 9999, job_id: str = "1", **extra: Any
 ) -> dict[str, Any]:
-    return {
-        "f_component_name": component,
-        "f_status": status,
-        "f_role": role,
-        "f_party_id": party_id,
-        "f_task_version": 0,
-        **extra,
-    }
+    """The server's task/query row of one task."""
+    row = _recorded("task", job_id)
+    row.update(
+        f_task_id=f"{job_id}_{component}",
+        f_component_name=component,
+        f_status=status,
+        f_party_status=status,
+        f_role=role,
+        f_party_id=party_id,
+    )
+    return {**row, **extra}

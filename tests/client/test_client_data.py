@@ -10,9 +10,9 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
-from fake_flow import FakeServer
 
 from fedloom.client import ApiError, DataWithMeta, FedloomClient
+from tests.client.fake_flow import FakeServer
 
 
 def _upload_route(server: FakeServer, job_id: str = "u1") -> None:

@@ -6,10 +6,10 @@ import socket
 
 import httpx
 import pytest
-from fake_flow import FakeServer
 
 from fedloom.client import ApiError, FedloomClient, ServerUnreachable
 from fedloom.errors import FedloomError
+from tests.client.fake_flow import FakeServer
 
 
 def test_returns_data_of_a_successful_envelope(server: FakeServer, client: FedloomClient) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_flow import FakeServer, envelope, job_record, task_record
 
 from fedloom.client import ApiError, FedloomClient, JobFailed, JobProgress, WaitTimeout
+from tests.client.fake_flow import FakeServer, envelope, job_record, task_record
 
 
 def test_submit_sends_job_dsl_and_runtime_conf_and_reads_fate_answer(

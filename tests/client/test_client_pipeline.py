@@ -6,10 +6,10 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_flow import FakeServer, envelope, job_record, task_record
 
 from fedloom.client import FedloomClient, JobFailed, Pipeline, hetero_lr_pipeline, inputs, psi_pipeline
 from fedloom.errors import InvalidInput
+from tests.client.fake_flow import FakeServer, envelope, job_record, task_record
 
 # FATE-Flow spec §3.3 (hetero LR, guest 9999, host 10000, arbiter 10000), verbatim.
 SPEC_DSL = {
