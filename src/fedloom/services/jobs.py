@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import tarfile
 from dataclasses import dataclass
-from typing import Any
 
 from fedloom.config import Settings
 from fedloom.dsl import (
@@ -22,6 +21,7 @@ from fedloom.ids import Party
 from fedloom.paths import logs_dir
 from fedloom.scheduler.reconcile import Scheduler
 from fedloom.scheduler.status import END, JobStatus
+from fedloom.services._json import JsonObject
 from fedloom.services.models import ModelService
 from fedloom.services.party import PartyService
 from fedloom.services.plans import PlanCache
@@ -34,7 +34,6 @@ from fedloom.store.tracking import TrackingStore
 
 # The columns job/list/job may sort by (the JobStore maps each to its column).
 JOB_ORDER_COLUMNS = ("job_id", "create_time", "start_time", "end_time", "elapsed")
-JsonObject = dict[str, Any]  # a JSON document (DSL, conf, parameters): its values are any JSON value
 
 
 def logs_directory(job_id: str) -> str:

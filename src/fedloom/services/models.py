@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from fedloom.dsl import generate_predict_dsl, new_job_id, predict_conf_template
 from fedloom.errors import InvalidInput, NotFound
 from fedloom.ids import Party
+from fedloom.services._json import JsonObject
 from fedloom.store import now_ms
 from fedloom.store.jobs import JobStore
 from fedloom.store.models import JobRow, ModelRow
 from fedloom.store.tracking import TrackingStore
 
 _SKIP_ROLES = frozenset({"local"})
-JsonObject = dict[str, Any]  # a JSON document: its values are any JSON value
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
 
 from fedloom.components.registry import Catalog
 from fedloom.dsl import JobPlan, parse_job
@@ -21,7 +20,7 @@ class PlanCache:
         self._deps: dict[str, Mapping[str, frozenset[str]]] = {}
         self.catalog = Catalog()
 
-    def parse(self, dsl: Any, conf: Any, *, max_components: int | None = None) -> JobPlan:
+    def parse(self, dsl: object, conf: object, *, max_components: int | None = None) -> JobPlan:
         """Parse a new job; `max_components` (settings.max_job_components) bounds its DSL.
 
         Jobs already stored are parsed without the bound: a lowered setting must not break them.

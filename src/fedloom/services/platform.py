@@ -1,5 +1,4 @@
-"""The Platform: the parts of one fedloom server (data dir lock, stores, worker pool, scheduler) and the
-services built on them, assembled once from Settings. It holds no use case itself."""
+"""The Platform assembles one server from Settings: data dir lock, stores, worker pool, scheduler, services."""
 
 from __future__ import annotations
 

@@ -6,13 +6,13 @@ import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from fedloom.config import Settings
 from fedloom.dsl import new_job_id
 from fedloom.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fedloom.ids import TaskKey
 from fedloom.paths import confine, is_reserved_namespace, staging_dir
+from fedloom.services._json import JsonObject, JsonValue
 from fedloom.storage import staging
 from fedloom.storage.csv_import import read_csv
 from fedloom.storage.frame import json_safe
@@ -25,7 +25,6 @@ from fedloom.store.tracking import TrackingStore
 
 UPLOAD_COMPONENT = "upload_0"
 UPLOAD_MODEL_ID = "local-0#model"
-JsonObject = dict[str, Any]  # a JSON document: its values are any JSON value
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ class TableDetails:
 @dataclass(frozen=True)
 class Preview:
     header: list[str]
-    rows: list[list[Any]]
+    rows: list[list[JsonValue]]
     count: int
 
 

@@ -6,11 +6,12 @@ import io
 import json
 import tarfile
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from fedloom.config import Settings
 from fedloom.errors import NoData, NotFound
 from fedloom.paths import staging_dir
+from fedloom.services._json import JsonObject, JsonValue
 from fedloom.services.plans import PlanCache
 from fedloom.services.tables import OutputTable
 from fedloom.storage.frame import Frame, json_safe
@@ -20,12 +21,11 @@ from fedloom.store.jobs import JobStore
 from fedloom.store.tracking import TrackingStore
 
 _CSV_BATCH = 10_000
-JsonObject = dict[str, Any]  # a JSON document: its values are any JSON value
 
 
 @dataclass
 class MetricSeries:
-    data: list[list[Any]]  # [key, value] points, as the task logged them
+    data: list[list[JsonValue]]  # [key, value] points, as the task logged them
     meta: JsonObject
 
 
@@ -46,7 +46,7 @@ class OutputModel:
 class OutputPreview:
     name: str
     header: list[str]
-    rows: list[list[Any]]
+    rows: list[list[JsonValue]]
     total: int
 
 
@@ -149,7 +149,7 @@ def write_fate_csv(out: BinaryIO, frame: Frame, limit: int = -1) -> None:
         out.write("".join(",".join(_fate_cell(v) for v in row) + "\n" for row in rows).encode())
 
 
-def _fate_cell(value: Any) -> str:
+def _fate_cell(value: JsonValue) -> str:
     if value is None:
         return ""
     if isinstance(value, dict | list):
