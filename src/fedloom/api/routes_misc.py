@@ -8,10 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from fedloom import FATE_COMPAT_VERSION, __version__
-from fedloom.api._deps import body, settings
+from fedloom.api._deps import body, services, settings
 from fedloom.api.envelope import ok
 from fedloom.api.schemas import VersionBody
-from fedloom.components.registry import all_components
 from fedloom.errors import NotFound
 
 router = APIRouter()
@@ -47,18 +46,17 @@ async def info(request: Request) -> Response:
 @router.post("/component/list")
 @router.post("/component/get")
 async def component_list(request: Request) -> Response:
-    specs = all_components()
-    return ok({"components": sorted(s.module.lower() for s in specs.values()),
-               "detail": {s.module: {"roles": sorted(s.roles), "provider": s.provider,
-                                     "description": s.description,
-                                     "parameters": s.params.model_json_schema()}
-                          for s in specs.values()}})
+    found = services(request).components.list_components()
+    return ok({"components": sorted(c.module.lower() for c in found),
+               "detail": {c.module: {"roles": c.roles, "provider": c.provider, "description": c.description,
+                                     "parameters": c.parameters}
+                          for c in found}})
 
 
 @router.post("/provider/get")
 async def provider_get(request: Request) -> Response:
     providers: dict[str, dict[str, dict[str, list[str]]]] = {}
-    for s in all_components().values():
-        providers.setdefault(s.provider, {}).setdefault(__version__, {"components": []})["components"].append(
-            s.module.lower())
+    for c in services(request).components.list_components():
+        providers.setdefault(c.provider, {}).setdefault(__version__, {"components": []})["components"].append(
+            c.module.lower())
     return ok(providers)

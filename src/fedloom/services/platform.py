@@ -10,6 +10,7 @@ from fedloom.config import Settings
 from fedloom.federation.auth import server_secret
 from fedloom.paths import tables_dir
 from fedloom.scheduler.reconcile import JobLimits, Scheduler
+from fedloom.services.components import ComponentService
 from fedloom.services.jobs import JobService
 from fedloom.services.models import ModelService
 from fedloom.services.party import Party, PartyService
@@ -46,6 +47,7 @@ class Services:
     tables: TableService
     tracking: TrackingService
     models: ModelService
+    components: ComponentService
 
 
 class Platform:
@@ -102,6 +104,7 @@ class Platform:
             tables=TableService(s, self.tables, jobs, tracking),
             tracking=TrackingService(s, jobs, tracking, self.tables, self.plans),
             models=models,
+            components=ComponentService(),
         )
 
     def _task_ended(self, job_id: str) -> None:
