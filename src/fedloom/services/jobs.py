@@ -20,7 +20,6 @@ from fedloom.errors import Conflict, InvalidInput, NotFound, OperationFailed
 from fedloom.ids import Party
 from fedloom.paths import logs_dir
 from fedloom.scheduler.reconcile import Scheduler
-from fedloom.scheduler.resources import cores_needed
 from fedloom.scheduler.status import END, JobStatus
 from fedloom.services._json import JsonObject
 from fedloom.services.models import ModelService
@@ -117,10 +116,10 @@ class JobService:
             model_id, model_version = str(jp["model_id"]), str(jp["model_version"])
         else:
             model_id, model_version = model_id_for(plan.roles), job_id
+        self._check_cores(plan)
         parties = [Party(role, pid) for role, pids in plan.roles.items() for pid in pids]
-        jobs = [self._job_row(plan, job_id, party, model_id, model_version, train_conf) for party in parties]
-        self._check_cores(jobs)
         self._check_party_inputs(plan, parties)
+        jobs = [self._job_row(plan, job_id, party, model_id, model_version, train_conf) for party in parties]
         tasks = self._party.new_task_rows(job_id, plan, parties)
         for pid in {party.party_id for party in parties}:
             self._jobs.ensure_party_resource(pid, self._settings.total_cores)
@@ -147,9 +146,16 @@ class JobService:
         jp["federated_mode"] = jp.get("federated_mode") or "SINGLE"
         return jp
 
-    def _check_cores(self, jobs: list[JobRow]) -> None:
+    def _check_cores(self, plan: JobPlan) -> None:
+        need: dict[int, int] = {}
+        for role, pids in plan.roles.items():
+            if role == "arbiter":
+                continue
+            for pid in pids:
+                jp = self._party_job_parameters(plan, Party(role, pid))
+                need[pid] = need.get(pid, 0) + int(jp["task_cores"]) * int(jp["task_parallelism"])
         total = self._settings.total_cores
-        for pid, cores in cores_needed(jobs).items():
+        for pid, cores in need.items():
             if cores > total:
                 raise InvalidInput(f"job_parameters: party {pid} would reserve {cores} cores (task_cores x "
                                    f"task_parallelism) but has {total} in total; lower task_cores")
