@@ -8,8 +8,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from fedloom.api.signing import NonceCache, Verifier, sign_headers, signature
 from fedloom.errors import AuthenticationFailed
+from fedloom.signing import NonceCache, Verifier, sign_headers, signature
 
 APP_KEY, SECRET = "app", "secret"
 NOW = 1_700_000_000.0

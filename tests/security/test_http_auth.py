@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from fedloom.api.signing import sign_headers
 from fedloom.client import FedloomClient
 from fedloom.errors import InvalidInput
 from fedloom.server import EmbeddedServer
+from fedloom.signing import sign_headers
 from tests.security.conftest import Fingerprint, start_server
 
 APP_KEY = "test-app-key"

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fedloom.api.signing import HEADERS, Verifier
 from fedloom.config import Settings, is_loopback
 from fedloom.errors import AuthenticationFailed, FedloomError, InvalidInput
+from fedloom.signing import HEADERS, Verifier
 
 log = logging.getLogger(__name__)
 

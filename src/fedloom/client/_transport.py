@@ -12,10 +12,10 @@ from typing import IO, Any
 
 import httpx
 
-from fedloom.api.signing import sign_headers
 from fedloom.client._archive import extract_tar_gz
 from fedloom.client.errors import ApiError, ServerUnreachable
 from fedloom.errors import InvalidInput
+from fedloom.signing import sign_headers
 
 _SPOOL_BYTES = 16 * 1024 * 1024
 

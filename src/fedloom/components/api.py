@@ -122,6 +122,9 @@ class ComponentSpec:
     # Output aliases this component produces (DSL `output`); used to check references.
     outputs_data: tuple[str, ...] = ("data",)
     outputs_model: tuple[str, ...] = ()
+    # True for a component whose input is the stored table named by its `table` parameter (Reader):
+    # the party checks that table at submit and binds it as input "table" at start.
+    reads_table: bool = False
 
 
 class Component(Generic[P]):
@@ -150,10 +153,11 @@ class Component(Generic[P]):
         provider: str = "fedloom",
         outputs_data: tuple[str, ...] = ("data",),
         outputs_model: tuple[str, ...] = (),
+        reads_table: bool = False,
     ) -> None:
         self.module = module
         self.params = params
-        self._info = (description, provider, outputs_data, outputs_model)
+        self._info = (description, provider, outputs_data, outputs_model, reads_table)
         self._handlers: dict[HandlerKey, Handler[P]] = {}
         self._built = False
 
@@ -214,7 +218,7 @@ class Component(Generic[P]):
         if not self._handlers:
             raise ComponentDefinitionError(f"{self.module}: no role handler registered")
         self._built = True
-        description, provider, outputs_data, outputs_model = self._info
+        description, provider, outputs_data, outputs_model, reads_table = self._info
         return ComponentSpec(
             module=self.module,
             roles=self.roles,
@@ -224,6 +228,7 @@ class Component(Generic[P]):
             provider=provider,
             outputs_data=outputs_data,
             outputs_model=outputs_model,
+            reads_table=reads_table,
         )
 
 

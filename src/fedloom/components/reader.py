@@ -47,6 +47,7 @@ reader = Component(
     ReaderParams,
     description="Bind a stored table into the job.",
     provider="fate_flow",
+    reads_table=True,
 )
 
 
@@ -54,7 +55,7 @@ reader = Component(
 @reader.host()
 @reader.guest()
 def read(ctx: Context[ReaderParams]) -> None:
-    # The worker resolved `table` (after the party's permission check) and bound it as input "table".
+    # The party's service checked the table named by `table` and bound it as input "table".
     frame = ctx.inputs.data("table")[0]
     ctx.outputs.set_data(frame)
     ctx.outputs.set_summary({"count": frame.count, "header": frame.header()})

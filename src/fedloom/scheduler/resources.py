@@ -23,14 +23,19 @@ def task_parallelism(row: JobRow) -> int:
     return job_parameters(row).task_parallelism or 1
 
 
-def cores_needed(rows: Iterable[JobRow]) -> dict[int, int]:
-    """Cores a job reserves per party: task_cores x task_parallelism for each role but arbiter."""
+def cores_by_party(entries: Iterable[tuple[str, int, int, int]]) -> dict[int, int]:
+    """Cores a job reserves per party from `(role, party_id, task_cores, task_parallelism)` entries:
+    task_cores x task_parallelism summed over the party's roles, the arbiter's excepted (as FATE)."""
     need: dict[int, int] = {}
-    for r in rows:
-        if r.role == "arbiter":
-            continue
-        need[r.party_id] = need.get(r.party_id, 0) + task_cores(r) * task_parallelism(r)
+    for role, party_id, cores, parallelism in entries:
+        if role != "arbiter":
+            need[party_id] = need.get(party_id, 0) + cores * parallelism
     return need
+
+
+def cores_needed(rows: Iterable[JobRow]) -> dict[int, int]:
+    """Cores a stored job reserves per party."""
+    return cores_by_party((r.role, r.party_id, task_cores(r), task_parallelism(r)) for r in rows)
 
 
 def job_timeout(row: JobRow) -> int:
@@ -38,4 +43,4 @@ def job_timeout(row: JobRow) -> int:
     return job_parameters(row).timeout
 
 
-__all__ = ["cores_needed", "job_parameters", "job_timeout", "task_cores", "task_parallelism"]
+__all__ = ["cores_by_party", "cores_needed", "job_parameters", "job_timeout", "task_cores", "task_parallelism"]

@@ -6,6 +6,7 @@ import io
 import tarfile
 from dataclasses import dataclass
 
+from fedloom.components.registry import get_component
 from fedloom.config import Settings
 from fedloom.dsl import (
     JobPlan,
@@ -20,6 +21,7 @@ from fedloom.errors import Conflict, InvalidInput, NotFound, OperationFailed
 from fedloom.ids import Party
 from fedloom.paths import logs_dir
 from fedloom.scheduler.reconcile import Scheduler
+from fedloom.scheduler.resources import cores_by_party
 from fedloom.scheduler.status import END, JobStatus
 from fedloom.services._json import JsonObject
 from fedloom.services.models import ModelService
@@ -33,7 +35,6 @@ from fedloom.store.models import JobRow, TaskRow
 from fedloom.store.tracking import TrackingStore
 
 # The columns job/list/job may sort by (the JobStore maps each to its column).
-JOB_ORDER_COLUMNS = ("job_id", "create_time", "start_time", "end_time", "elapsed")
 
 
 def logs_directory(job_id: str) -> str:
@@ -147,13 +148,12 @@ class JobService:
         return jp
 
     def _check_cores(self, plan: JobPlan) -> None:
-        need: dict[int, int] = {}
+        entries = []
         for role, pids in plan.roles.items():
-            if role == "arbiter":
-                continue
             for pid in pids:
                 jp = self._party_job_parameters(plan, Party(role, pid))
-                need[pid] = need.get(pid, 0) + int(jp["task_cores"]) * int(jp["task_parallelism"])
+                entries.append((role, pid, int(jp["task_cores"]), int(jp["task_parallelism"])))
+        need = cores_by_party(entries)
         total = self._settings.total_cores
         for pid, cores in need.items():
             if cores > total:
@@ -163,7 +163,7 @@ class JobService:
     def _check_party_inputs(self, plan: JobPlan, parties: list[Party]) -> None:
         """A party refuses a job whose Reader names a table it does not have."""
         for name, node in plan.components.items():
-            if node.module != "Reader":
+            if not get_component(node.module).reads_table:
                 continue
             for role, pid in plan.parties_of(name):
                 if (role, pid) in parties and plan.need_run(name, role, pid):
@@ -178,7 +178,7 @@ class JobService:
         init_role, init_pid = plan.initiator
         return JobRow(
             job_id=job_id, role=role, party_id=pid, is_initiator=(role == init_role and pid == init_pid),
-            initiator_role=init_role, initiator_party_id=init_pid, status="waiting", tag="",
+            initiator_role=init_role, initiator_party_id=init_pid, status=JobStatus.WAITING, tag="",
             description="", status_message="", dsl=plan.dsl, runtime_conf=plan.conf,
             runtime_conf_on_party={"job_parameters": jp, "local": {"role": role, "party_id": pid}},
             train_runtime_conf=train_conf, roles={k: list(v) for k, v in plan.roles.items()},
@@ -208,8 +208,6 @@ class JobService:
         return self._jobs.query_jobs(**{k: v for k, v in given.items() if v is not None})
 
     def list_jobs(self, q: JobListQuery) -> JobPage:
-        if q.order_by not in JOB_ORDER_COLUMNS:
-            raise InvalidInput(f"order_by: unknown column {q.order_by!r}")
         rows, total = self._jobs.list_jobs(
             limit=q.limit, page=q.page, job_id_like=q.job_id, description_like=q.description,
             party_id=q.party_id, roles=q.roles, statuses=q.statuses, order_by=q.order_by, order=q.order,
@@ -237,11 +235,11 @@ class JobService:
         return dependency_view(self._plans.parse(dsl, conf), role, party_id)
 
     # ---- changes ----------------------------------------------------------------------------
-    def stop(self, job_id: str, status: str = "canceled") -> None:
+    def stop(self, job_id: str, status: str = JobStatus.CANCELED) -> None:
         rows = self._jobs.jobs(job_id, light=True)  # not the documents: a DSL may be megabytes
         if not rows:
             raise NotFound(f"job {job_id} not found")
-        if status not in ("canceled", "failed"):
+        if status not in (JobStatus.CANCELED, JobStatus.FAILED):
             raise InvalidInput(f"stop_status: must be canceled or failed, got {status!r}")
         if all(r.status in END for r in rows):
             raise Conflict(f"job {job_id} already ended ({rows[0].status})")
@@ -325,7 +323,6 @@ def _job_type(conf: JsonObject) -> str:
 
 
 __all__ = [
-    "JOB_ORDER_COLUMNS",
     "JobListQuery",
     "JobPage",
     "JobService",

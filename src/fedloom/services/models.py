@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fedloom.dsl import generate_predict_dsl, new_job_id, predict_conf_template
 from fedloom.errors import InvalidInput, NotFound
 from fedloom.ids import Party
+from fedloom.scheduler.status import JobStatus
 from fedloom.services._json import JsonObject
 from fedloom.store import now_ms
 from fedloom.store.jobs import JobStore
@@ -31,7 +32,7 @@ class ModelService:
 
     def job_ended(self, job: JobRow, status: str) -> None:
         """The scheduler's end-of-job hook: a successful training job registers its pipeline model."""
-        if status == "success":
+        if status == JobStatus.SUCCESS:
             self.save_pipeline_models(job.job_id)
 
     def save_pipeline_models(self, job_id: str) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from fedloom.components.registry import get_component
 from fedloom.config import Settings
 from fedloom.dsl import ComponentNode, JobPlan, Ref
 from fedloom.errors import NotFound
@@ -133,7 +134,7 @@ class PartyService:
                                 ) -> dict[str, list[TableBinding]]:
         """The one input not bound by a DSL edge: the table a Reader names in its `table` parameter
         (checked as at submit, `services.readers`), or the output of an earlier job it names there."""
-        if node.module != "Reader":
+        if not get_component(node.module).reads_table:
             return {}
         named = reader_table(node.name, params, party, self._tables)
         if named is not None:

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from fedloom import datadir
 from fedloom.config import Settings
 from fedloom.federation.auth import server_secret
+from fedloom.ids import Party
 from fedloom.paths import tables_dir
 from fedloom.scheduler.reconcile import JobLimits, Scheduler
 from fedloom.services.components import ComponentService
 from fedloom.services.jobs import JobService
 from fedloom.services.models import ModelService
-from fedloom.services.party import Party, PartyService
+from fedloom.services.party import PartyService
 from fedloom.services.plans import PlanCache
 from fedloom.services.tables import TableService
 from fedloom.services.tracking import TrackingService

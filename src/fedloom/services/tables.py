@@ -12,6 +12,7 @@ from fedloom.dsl import new_job_id
 from fedloom.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fedloom.ids import TaskKey
 from fedloom.paths import confine, is_reserved_namespace, staging_dir
+from fedloom.scheduler.status import JobStatus, TaskStatus
 from fedloom.services._json import JsonObject, JsonValue
 from fedloom.storage import staging
 from fedloom.storage.csv_import import read_csv
@@ -221,13 +222,13 @@ class TableService:
         conf = {"dsl_version": 2, "initiator": {"role": "local", "party_id": 0}, "role": {"local": [0]},
                 "component_parameters": {"role": {"local": {"0": {UPLOAD_COMPONENT: params}}}}}
         job = JobRow(job_id=job_id, role="local", party_id=0, is_initiator=True, initiator_role="local",
-                     initiator_party_id=0, status="success", tag="job_end", description="upload",
+                     initiator_party_id=0, status=JobStatus.SUCCESS, tag="job_end", description="upload",
                      status_message="", dsl=dsl, runtime_conf=conf, runtime_conf_on_party={"job_parameters": {}},
                      train_runtime_conf={}, roles={"local": [0]}, progress=100, cancel_signal=False, cores=0,
                      resource_in_use=False, create_time=t, update_time=t, start_time=t, end_time=t, elapsed=0)
         task = TaskRow(job_id=job_id, component_name=UPLOAD_COMPONENT, task_version=0, role="local", party_id=0,
-                       task_id=f"{job_id}_{UPLOAD_COMPONENT}", component_module="Upload", status="success",
-                       party_status="success", progress=100, create_time=t, update_time=t, start_time=t,
+                       task_id=f"{job_id}_{UPLOAD_COMPONENT}", component_module="Upload", status=TaskStatus.SUCCESS,
+                       party_status=TaskStatus.SUCCESS, progress=100, create_time=t, update_time=t, start_time=t,
                        end_time=t, elapsed=0)
         self._jobs.create_job([job], [task])
         ref = TaskKey(job_id, UPLOAD_COMPONENT, 0, "local", 0)
