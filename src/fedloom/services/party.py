@@ -205,4 +205,4 @@ def _kill_orphan(pid: int) -> None:
         kill_pid(pid)
 
 
-__all__ = ["Party", "PartyService"]
+__all__ = ["PartyService"]
