@@ -76,8 +76,10 @@ def main() -> None:
         plain = min(_round_trips(_plain, obj, count) for _ in range(args.runs))
         sealed = min(_round_trips(_sealed, obj, count) for _ in range(args.runs))
         mac = min(_mac_only(codec.dumps(obj), count) for _ in range(args.runs))
-        print(f"{label:14s} x{count:>6}: plain {plain / count * 1e6:9.1f} us  sealed {sealed / count * 1e6:9.1f} us"
-              f"  ratio {sealed / plain:5.3f}  (seal+unseal alone {mac / count * 1e6:7.1f} us)")
+        print(
+            f"{label:14s} x{count:>6}: plain {plain / count * 1e6:9.1f} us  sealed {sealed / count * 1e6:9.1f} us"
+            f"  ratio {sealed / plain:5.3f}  (seal+unseal alone {mac / count * 1e6:7.1f} us)"
+        )
 
 
 if __name__ == "__main__":

@@ -68,7 +68,9 @@ def run(http: httpx.Client, tmp: Path, rows: int, max_iter: int) -> None:
     fate = FATE_SECONDS.get(rows)
     vs = f"; FATE 2.2 here: {fate:.0f} s -> {fate / wall:.1f}x faster" if fate else ""
     print(f"{label}: {status} in {wall:.2f} s ({max_iter} iterations, full batch, 1024-bit){vs}")
-    print(f"  AUC {auc:.4f}  vs scikit-learn LogisticRegression on pooled rows {base:.4f} (diff {base - auc:+.4f})")
+    print(
+        f"  AUC {auc:.4f}  vs scikit-learn LogisticRegression on pooled rows {base:.4f} (diff {base - auc:+.4f})"
+    )
 
 
 def main() -> None:

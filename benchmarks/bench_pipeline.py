@@ -26,19 +26,39 @@ FATE_PSI_SECONDS = 15.0
 
 
 def psi_job() -> tuple[dict[str, Any], dict[str, Any]]:
-    dsl = {"components": {
-        "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
-        "data_transform_0": {"module": "DataTransform", "input": {"data": {"data": ["reader_0.data"]}},
-                             "output": {"data": ["data"], "model": ["model"]}},
-        "intersection_0": {"module": "Intersection", "input": {"data": {"data": ["data_transform_0.data"]}},
-                           "output": {"data": ["data"]}},
-    }}
-    conf = {"dsl_version": 2, "initiator": {"role": "guest", "party_id": 9999},
-            "role": {"guest": [9999], "host": [10000]},
-            "component_parameters": {"role": {
-                "guest": {"0": {"reader_0": {"table": {"name": "breast_hetero_guest", "namespace": "experiment"}},
-                                "data_transform_0": {"with_label": True}}},
-                "host": {"0": {"reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}}}}}}}
+    dsl = {
+        "components": {
+            "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
+            "data_transform_0": {
+                "module": "DataTransform",
+                "input": {"data": {"data": ["reader_0.data"]}},
+                "output": {"data": ["data"], "model": ["model"]},
+            },
+            "intersection_0": {
+                "module": "Intersection",
+                "input": {"data": {"data": ["data_transform_0.data"]}},
+                "output": {"data": ["data"]},
+            },
+        }
+    }
+    conf = {
+        "dsl_version": 2,
+        "initiator": {"role": "guest", "party_id": 9999},
+        "role": {"guest": [9999], "host": [10000]},
+        "component_parameters": {
+            "role": {
+                "guest": {
+                    "0": {
+                        "reader_0": {"table": {"name": "breast_hetero_guest", "namespace": "experiment"}},
+                        "data_transform_0": {"with_label": True},
+                    }
+                },
+                "host": {
+                    "0": {"reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}}}
+                },
+            }
+        },
+    }
     return dsl, conf
 
 
@@ -62,8 +82,10 @@ def run_single(http: httpx.Client, runs: int) -> None:
         busies.append(critical_busy(http, job_id))
     wall, busy = statistics.median(walls), statistics.median(busies)
     print(f"PSI job (569 rows, guest+host), median of {runs}:")
-    print(f"  submit -> success     {wall:7.3f} s   (FATE 2.2 here: ~{FATE_PSI_SECONDS:.0f} s; "
-          f"{FATE_PSI_SECONDS / wall:.1f}x faster)")
+    print(
+        f"  submit -> success     {wall:7.3f} s   (FATE 2.2 here: ~{FATE_PSI_SECONDS:.0f} s; "
+        f"{FATE_PSI_SECONDS / wall:.1f}x faster)"
+    )
     print(f"  task busy (crit path) {busy:7.3f} s")
     print(f"  scheduling overhead   {wall - busy:7.3f} s   ({(wall - busy) / wall:.0%} of wall)")
 
@@ -71,12 +93,16 @@ def run_single(http: httpx.Client, runs: int) -> None:
 def run_burst(http: httpx.Client, n: int) -> None:
     dsl, conf = psi_job()
     t0 = time.perf_counter()
-    ids = [http.post("/job/submit", json={"job_dsl": dsl, "job_runtime_conf": conf}).json()["jobId"]
-           for _ in range(n)]
+    ids = [
+        http.post("/job/submit", json={"job_dsl": dsl, "job_runtime_conf": conf}).json()["jobId"]
+        for _ in range(n)
+    ]
     statuses = [wait(http, j) for j in ids]
     wall = time.perf_counter() - t0
-    print(f"{n} jobs submitted at once: {statuses.count('success')}/{n} success in {wall:.2f} s "
-          f"({wall / n:.3f} s per job)")
+    print(
+        f"{n} jobs submitted at once: {statuses.count('success')}/{n} success in {wall:.2f} s "
+        f"({wall / n:.3f} s per job)"
+    )
 
 
 def main() -> None:
@@ -88,7 +114,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         demo = Path(tmp) / "demo"
         write_demo(demo)
-        settings = load_settings(None, port=0, data_dir=Path(tmp) / "server", max_running_jobs=args.max_running)
+        settings = load_settings(
+            None, port=0, data_dir=Path(tmp) / "server", max_running_jobs=args.max_running
+        )
         with EmbeddedServer(settings) as srv, httpx.Client(base_url=f"{srv.url}/v1", timeout=120) as http:
             upload(http, demo / "breast_hetero_guest.csv", "breast_hetero_guest")
             upload(http, demo / "breast_hetero_host.csv", "breast_hetero_host")

@@ -40,9 +40,11 @@ def main() -> None:
                 upload(http, path, "bench_upload")
                 times.append(time.perf_counter() - t0)
         best = min(times)
-        print(f"upload {args.rows} x 30 + label ({size:.1f} MB) through POST /v1/data/upload: best of {args.runs} "
-              f"{best:.2f} s; FATE 1.x here {FATE_SECONDS[0]:.0f}-{FATE_SECONDS[1]:.0f} s "
-              f"({FATE_SECONDS[0] / best:.0f}-{FATE_SECONDS[1] / best:.0f}x faster)")
+        print(
+            f"upload {args.rows} x 30 + label ({size:.1f} MB) through POST /v1/data/upload: best of {args.runs} "
+            f"{best:.2f} s; FATE 1.x here {FATE_SECONDS[0]:.0f}-{FATE_SECONDS[1]:.0f} s "
+            f"({FATE_SECONDS[0] / best:.0f}-{FATE_SECONDS[1] / best:.0f}x faster)"
+        )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,7 @@ def check_id(field: str, value: str, kind: str | None = None) -> str:
     pattern = ID_FORMATS[kind or field]
     if not isinstance(value, str) or pattern.fullmatch(value) is None:
         shown = value if isinstance(value, str) and len(value) <= 80 else f"{str(value)[:80]}..."
-        raise InvalidInput(f"{field}: {shown!r} is not a valid {kind or field} "
-                           f"(expected {pattern.pattern})")
+        raise InvalidInput(f"{field}: {shown!r} is not a valid {kind or field} (expected {pattern.pattern})")
     return value
 
 
@@ -58,8 +57,15 @@ def inside(root: Path, *parts: str) -> Path:
     return target
 
 
-def confine(raw: str | Path, roots: Sequence[Path], *, field: str, setting: str,
-            data_dir: Path, data_dir_exception: Path | None = None) -> Path:
+def confine(
+    raw: str | Path,
+    roots: Sequence[Path],
+    *,
+    field: str,
+    setting: str,
+    data_dir: Path,
+    data_dir_exception: Path | None = None,
+) -> Path:
     """The resolved path of `raw` if it lies inside one of `roots` (a directory `setting` configures).
 
     Symlinks and `..` are resolved first, so neither can lead out. Whatever the roots, nothing in the
@@ -80,8 +86,9 @@ def confine(raw: str | Path, roots: Sequence[Path], *, field: str, setting: str,
         in_data = not (resolved != exc and resolved.is_relative_to(exc))
     if not in_root or in_data:
         where = "none are configured" if not allowed else "see the server's settings"
-        raise PermissionDenied(f"{field}: {text!r} is outside the directories the setting {setting!r} "
-                               f"allows ({where})")
+        raise PermissionDenied(
+            f"{field}: {text!r} is outside the directories the setting {setting!r} allows ({where})"
+        )
     return resolved
 
 
@@ -103,14 +110,30 @@ def logs_dir(data_dir: Path, job_id: str) -> Path:
 
 
 def task_log_dir(data_dir: Path, job_id: str, role: str, party_id: int, component: str) -> Path:
-    return inside(logs_dir(data_dir, job_id), check_id("role", role), str(check_party_id("party_id", party_id)),
-                  check_id("component_name", component))
+    return inside(
+        logs_dir(data_dir, job_id),
+        check_id("role", role),
+        str(check_party_id("party_id", party_id)),
+        check_id("component_name", component),
+    )
 
 
 def output_namespace(job_id: str, component: str, task_version: int) -> str:
     return f"output_data_{job_id}_{component}_{task_version}"
 
 
-__all__ = ["ID_FORMATS", "RESERVED_NAMESPACE_PREFIXES", "check_id", "check_party_id", "confine",
-           "federation_dir", "inside", "is_reserved_namespace", "logs_dir", "output_namespace",
-           "staging_dir", "task_log_dir", "tables_dir"]
+__all__ = [
+    "ID_FORMATS",
+    "RESERVED_NAMESPACE_PREFIXES",
+    "check_id",
+    "check_party_id",
+    "confine",
+    "federation_dir",
+    "inside",
+    "is_reserved_namespace",
+    "logs_dir",
+    "output_namespace",
+    "staging_dir",
+    "task_log_dir",
+    "tables_dir",
+]

@@ -40,8 +40,14 @@ class _Server(uvicorn.Server):
 
 def _uvicorn(platform: Platform) -> _Server:
     s = platform.settings
-    config = uvicorn.Config(create_app(platform), host=s.host, port=s.port, log_level="warning",
-                            access_log=False, timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        create_app(platform),
+        host=s.host,
+        port=s.port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
     return _Server(config)
 
 
@@ -125,8 +131,9 @@ class EmbeddedServer:
     def __enter__(self) -> EmbeddedServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 

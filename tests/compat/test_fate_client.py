@@ -27,7 +27,7 @@ BIN = Path(str(VENV)) / "bin"
 
 def flow(*args: str) -> dict[str, Any]:
     out = subprocess.run([str(BIN / "flow"), *args], capture_output=True, text=True, timeout=120)
-    text = out.stdout[out.stdout.index("{"):] if "{" in out.stdout else out.stdout
+    text = out.stdout[out.stdout.index("{") :] if "{" in out.stdout else out.stdout
     try:
         return json.loads(text)  # type: ignore[no-any-return]
     except json.JSONDecodeError as exc:
@@ -38,10 +38,14 @@ def flow(*args: str) -> dict[str, Any]:
 def server(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> Iterator[int]:
     port = _port()
     proc = _start(tmp_path_factory.mktemp("fate-compat"), port)
-    subprocess.run([str(BIN / "flow"), "init", "--ip", "127.0.0.1", "--port", str(port)], check=True,
-                   capture_output=True)
-    subprocess.run([str(BIN / "pipeline"), "init", "--ip", "127.0.0.1", "--port", str(port)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [str(BIN / "flow"), "init", "--ip", "127.0.0.1", "--port", str(port)], check=True, capture_output=True
+    )
+    subprocess.run(
+        [str(BIN / "pipeline"), "init", "--ip", "127.0.0.1", "--port", str(port)],
+        check=True,
+        capture_output=True,
+    )
     for name in ("breast_hetero_guest", "breast_hetero_host"):
         res = flow("data", "upload", "-c", str(demo_dir / f"upload_{name}.json"))
         assert res["retcode"] == 0, res
@@ -78,8 +82,16 @@ def test_flow_cli_train_and_inspect(server: int, tmp_path: Path) -> None:
     assert flow("job", "log", "-j", job_id, "-o", str(tmp_path / "log"))["retcode"] == 0
     assert flow("job", "config", *common, "-o", str(tmp_path / "conf"))["retcode"] == 0
     assert flow("component", "list", "-j", job_id)["data"]["components"][0] == "reader_0"
-    deployed = flow("model", "deploy", "--model-id", res_model_id(conf), "--model-version", job_id,
-                    "--cpn-list", "data_transform_0,intersection_0,hetero_lr_0")
+    deployed = flow(
+        "model",
+        "deploy",
+        "--model-id",
+        res_model_id(conf),
+        "--model-version",
+        job_id,
+        "--cpn-list",
+        "data_transform_0,intersection_0,hetero_lr_0",
+    )
     assert deployed["retcode"] == 0, deployed
     assert flow("table", "info", "-n", "experiment", "-t", "breast_hetero_guest")["data"]["count"] == 569
     assert flow("queue", "clean")["retcode"] == 0
@@ -96,4 +108,3 @@ def test_pipeline_fit_deploy_predict(server: int) -> None:
     out = subprocess.run([str(BIN / "python"), str(script)], capture_output=True, text=True, timeout=300)
     assert out.stdout.rstrip().endswith("OK"), out.stdout[-3000:] + out.stderr[-3000:]
     assert "PREDICT (569, 6)" in out.stdout
-

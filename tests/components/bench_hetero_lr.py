@@ -24,10 +24,18 @@ GUEST, HOST, ARBITER = ("guest", 9999), ("host", 10000), ("arbiter", 10001)
 def bench(rows: int, iters: int, processes: bool, key_length: int, precision: int | None) -> None:
     guest_raw, host = breast_hetero() if rows == 569 else synthetic_hetero(rows)
     guest = labelled(guest_raw)
-    params = {"max_iter": iters, "tol": 0.0, "init_param": {"init_method": "zeros"},
-              "encrypt_param": {"key_length": key_length}, "floating_point_precision": precision}
-    setups = [PartySetup(*GUEST, params, {"train_data": [guest]}), PartySetup(*HOST, params, {"train_data": [host]}),
-              PartySetup(*ARBITER, params)]
+    params = {
+        "max_iter": iters,
+        "tol": 0.0,
+        "init_param": {"init_method": "zeros"},
+        "encrypt_param": {"key_length": key_length},
+        "floating_point_precision": precision,
+    }
+    setups = [
+        PartySetup(*GUEST, params, {"train_data": [guest]}),
+        PartySetup(*HOST, params, {"train_data": [host]}),
+        PartySetup(*ARBITER, params),
+    ]
     start = time.perf_counter()
     result = run_component(SPEC, setups, component_name="hetero_lr_0", processes=processes)
     total = time.perf_counter() - start
@@ -38,10 +46,12 @@ def bench(rows: int, iters: int, processes: bool, key_length: int, precision: in
     t0 = time.perf_counter()
     taylor_lr_fit(x, guest.label, max_iter=iters, tol=0.0, init_method="zeros")
     plain = (time.perf_counter() - t0) / iters
-    print(f"rows={rows} iters={len(stamps)} key={key_length} precision={precision} "
-          f"mode={'processes' if processes else 'threads'}: total {total:.2f}s, per iteration median "
-          f"{np.median(per_iter):.3f}s (min {per_iter.min():.3f}, max {per_iter.max():.3f}); "
-          f"plaintext {plain * 1e3:.2f} ms/iter; bytes sent {sum(m.size for m in result.messages) / 1e6:.1f} MB")
+    print(
+        f"rows={rows} iters={len(stamps)} key={key_length} precision={precision} "
+        f"mode={'processes' if processes else 'threads'}: total {total:.2f}s, per iteration median "
+        f"{np.median(per_iter):.3f}s (min {per_iter.min():.3f}, max {per_iter.max():.3f}); "
+        f"plaintext {plain * 1e3:.2f} ms/iter; bytes sent {sum(m.size for m in result.messages) / 1e6:.1f} MB"
+    )
     cpu = {p[0]: round(r.cpu_seconds / len(stamps), 3) for p, r in result.parties.items()}
     print(f"  CPU seconds per iteration by party: {cpu}")
 

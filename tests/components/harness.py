@@ -174,7 +174,9 @@ class _Network:
 
     def __init__(self, parties: Sequence[Party], processes: bool) -> None:
         make = _ProcessPipe if processes else _ThreadPipe
-        self.pipes: dict[tuple[Party, Party], _Pipe] = {(a, b): make() for a in parties for b in parties if a != b}
+        self.pipes: dict[tuple[Party, Party], _Pipe] = {
+            (a, b): make() for a in parties for b in parties if a != b
+        }
         self.abort: _Flag = multiprocessing.get_context("fork").Event() if processes else threading.Event()
         self.log: list[Message] = []
         self._lock = threading.Lock()
@@ -235,16 +237,24 @@ class _Metrics:
     def __init__(self, result: PartyResult) -> None:
         self._r = result
 
-    def log(self, namespace: str, name: str, data: Sequence[tuple[Any, Any]],
-            meta: dict[str, Any] | None = None) -> None:
+    def log(
+        self, namespace: str, name: str, data: Sequence[tuple[Any, Any]], meta: dict[str, Any] | None = None
+    ) -> None:
         self._r.metrics.append((namespace, name, list(data), dict(meta or {})))
 
 
 class FakeContext:
     """The Context a component sees, backed by the in-memory network."""
 
-    def __init__(self, setup: PartySetup, spec: ComponentSpec, parties: dict[str, list[int]],
-                 net: _Network, result: PartyResult, component_name: str) -> None:
+    def __init__(
+        self,
+        setup: PartySetup,
+        spec: ComponentSpec,
+        parties: dict[str, list[int]],
+        net: _Network,
+        result: PartyResult,
+        component_name: str,
+    ) -> None:
         self.job_id = "harness_job"
         self.component_name = component_name
         self.task_version = 0
@@ -295,8 +305,13 @@ def _run_one(ctx: FakeContext, spec: ComponentSpec, result: PartyResult, net: _N
     result.cpu_seconds = time.thread_time() - cpu_start
 
 
-def run_component(spec: ComponentSpec, setups: Sequence[PartySetup], *, component_name: str = "cpn_0",
-                  processes: bool = False) -> RunResult:
+def run_component(
+    spec: ComponentSpec,
+    setups: Sequence[PartySetup],
+    *,
+    component_name: str = "cpn_0",
+    processes: bool = False,
+) -> RunResult:
     """Run `spec` at every party; raise AssertionError with the tracebacks if any party failed."""
     parties = _parties_of(setups)
     net = _Network([s.party for s in setups], processes)
@@ -310,13 +325,20 @@ def run_component(spec: ComponentSpec, setups: Sequence[PartySetup], *, componen
     return RunResult(results, net.log)
 
 
-def _run_threads(spec: ComponentSpec, setups: Sequence[PartySetup], parties: dict[str, list[int]],
-                 net: _Network, component_name: str) -> dict[Party, PartyResult]:
+def _run_threads(
+    spec: ComponentSpec,
+    setups: Sequence[PartySetup],
+    parties: dict[str, list[int]],
+    net: _Network,
+    component_name: str,
+) -> dict[Party, PartyResult]:
     results = {s.party: PartyResult() for s in setups}
     threads = []
     for s in setups:
         ctx = FakeContext(s, spec, parties, net, results[s.party], component_name)
-        threads.append(threading.Thread(target=_run_one, args=(ctx, spec, results[s.party], net), daemon=True))
+        threads.append(
+            threading.Thread(target=_run_one, args=(ctx, spec, results[s.party], net), daemon=True)
+        )
     for t in threads:
         t.start()
     for t in threads:
@@ -324,8 +346,13 @@ def _run_threads(spec: ComponentSpec, setups: Sequence[PartySetup], parties: dic
     return results
 
 
-def _run_processes(spec: ComponentSpec, setups: Sequence[PartySetup], parties: dict[str, list[int]],
-                   net: _Network, component_name: str) -> dict[Party, PartyResult]:
+def _run_processes(
+    spec: ComponentSpec,
+    setups: Sequence[PartySetup],
+    parties: dict[str, list[int]],
+    net: _Network,
+    component_name: str,
+) -> dict[Party, PartyResult]:
     mp = multiprocessing.get_context("fork")
     channels: dict[Party, tuple[Connection, Connection]] = {s.party: mp.Pipe(duplex=False) for s in setups}
     procs = []
@@ -354,9 +381,16 @@ def _child(ctx: FakeContext, spec: ComponentSpec, net: _Network, out: Connection
     for pipe in net.pipes.values():
         pipe.flush()
     model = None if result.model is None else [result.model.module, result.model.param, result.model.meta]
-    report = {"model": model, "summary": result.summary, "metrics": result.metrics, "progress": result.progress,
-              "error": result.error, "seconds": result.seconds, "cpu_seconds": result.cpu_seconds,
-              "messages": [[m.name, m.src, m.dst, m.payload, m.size] for m in net.log]}
+    report = {
+        "model": model,
+        "summary": result.summary,
+        "metrics": result.metrics,
+        "progress": result.progress,
+        "error": result.error,
+        "seconds": result.seconds,
+        "cpu_seconds": result.cpu_seconds,
+        "messages": [[m.name, m.src, m.dst, m.payload, m.size] for m in net.log],
+    }
     out.send_bytes(codec.dumps(report))
 
 
@@ -364,10 +398,15 @@ def _collect(conn: Connection, net: _Network) -> PartyResult:
     report = codec.loads(conn.recv_bytes())
     model = None if report["model"] is None else ModelArtifact(*report["model"])
     net.log.extend(Message(n, tuple(s), tuple(d), p, z) for n, s, d, p, z in report["messages"])
-    return PartyResult(model=model, summary=report["summary"], error=report["error"], seconds=report["seconds"],
-                       cpu_seconds=report["cpu_seconds"],
-                       metrics=[(a, b, [tuple(x) for x in c], d) for a, b, c, d in report["metrics"]],
-                       progress=[tuple(x) for x in report["progress"]])
+    return PartyResult(
+        model=model,
+        summary=report["summary"],
+        error=report["error"],
+        seconds=report["seconds"],
+        cpu_seconds=report["cpu_seconds"],
+        metrics=[(a, b, [tuple(x) for x in c], d) for a, b, c, d in report["metrics"]],
+        progress=[tuple(x) for x in report["progress"]],
+    )
 
 
 __all__ = ["FakeContext", "Message", "PartySetup", "PartyResult", "RunResult", "run_component"]

@@ -16,8 +16,12 @@ from tests.components.harness import PartySetup, RunResult, run_component
 GUEST, HOST, ARBITER = ("guest", 9999), ("host", 10000), ("arbiter", 10001)
 
 
-def prediction_frame(label: np.ndarray, score: np.ndarray, kinds: list[str], component: str | None = "hetero_lr_0",
-                     ) -> Frame:
+def prediction_frame(
+    label: np.ndarray,
+    score: np.ndarray,
+    kinds: list[str],
+    component: str | None = "hetero_lr_0",
+) -> Frame:
     """The table HeteroLR's guest outputs."""
     n = len(label)
     extra = {
@@ -28,8 +32,13 @@ def prediction_frame(label: np.ndarray, score: np.ndarray, kinds: list[str], com
         "type": np.array(kinds, dtype=object),
     }
     meta = {} if component is None else {"component": component}
-    return Frame(ids=np.array([str(i) for i in range(n)], dtype=object), features=np.zeros((n, 0)),
-                 feature_names=[], extra=extra, meta=meta)
+    return Frame(
+        ids=np.array([str(i) for i in range(n)], dtype=object),
+        features=np.zeros((n, 0)),
+        feature_names=[],
+        extra=extra,
+        meta=meta,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +49,9 @@ def binary() -> tuple[Frame, np.ndarray, np.ndarray]:
     return prediction_frame(label, score, ["train"] * 200 + ["validate"] * 100), label, score
 
 
-def _run(frame: Frame | None, params: dict[str, Any] | None = None, role: tuple[str, int] = GUEST) -> RunResult:
+def _run(
+    frame: Frame | None, params: dict[str, Any] | None = None, role: tuple[str, int] = GUEST
+) -> RunResult:
     data = {} if frame is None else {"data": [frame]}
     return run_component(SPEC, [PartySetup(*role, params or {}, data)], component_name="evaluation_0")
 
@@ -67,8 +78,13 @@ def test_binary_summary_per_split(binary: tuple[Frame, np.ndarray, np.ndarray]) 
 def test_binary_curves_are_named_after_the_upstream(binary: tuple[Frame, np.ndarray, np.ndarray]) -> None:
     result = _run(binary[0])
     names = {n for ns, n, _, _ in result[GUEST].metrics if ns == "train"}
-    assert {"hetero_lr_0_roc", "hetero_lr_0_ks_fpr", "hetero_lr_0_ks_tpr", "hetero_lr_0_lift",
-            "hetero_lr_0_gain"} <= names
+    assert {
+        "hetero_lr_0_roc",
+        "hetero_lr_0_ks_fpr",
+        "hetero_lr_0_ks_tpr",
+        "hetero_lr_0_lift",
+        "hetero_lr_0_gain",
+    } <= names
     roc, meta = _metric(result, "train", "hetero_lr_0_roc")
     assert meta["metric_type"] == "ROC_EVALUATION" and len(roc) > 2
 

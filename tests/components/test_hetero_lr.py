@@ -23,8 +23,12 @@ from tests.components.lr_data import labelled
 GUEST, HOST, ARBITER = ("guest", 9999), ("host", 10000), ("arbiter", 10001)
 # FATE's per-row protocol, explicitly (one host defaults to the moments protocol, tested in
 # test_hetero_lr_protocol.py): these tests pin its messages and behaviour.
-FIT_PARAMS: dict[str, Any] = {"max_iter": 10, "tol": 0.0, "init_param": {"init_method": "zeros"},
-                              "protocol": "residual"}
+FIT_PARAMS: dict[str, Any] = {
+    "max_iter": 10,
+    "tol": 0.0,
+    "init_param": {"init_method": "zeros"},
+    "protocol": "residual",
+}
 PREDICT_HEADER = ["id", "label", "predict_result", "predict_score", "predict_detail", "type"]
 
 
@@ -36,7 +40,9 @@ def breast() -> tuple[Frame, Frame]:
     return labelled(guest_raw), host.take(order)
 
 
-def _setups(guest: Frame, hosts: list[Frame], params: dict[str, Any], key: str = "train_data") -> list[PartySetup]:
+def _setups(
+    guest: Frame, hosts: list[Frame], params: dict[str, Any], key: str = "train_data"
+) -> list[PartySetup]:
     out = [PartySetup(*GUEST, params, {key: [guest]})]
     out += [PartySetup("host", HOST[1] + i, params, {key: [h]}) for i, h in enumerate(hosts)]
     return out + [PartySetup(*ARBITER, params)]
@@ -58,8 +64,10 @@ def fitted(breast: tuple[Frame, Frame]) -> RunResult:
 
 
 def _weights(result: RunResult, hosts: int = 1) -> tuple[np.ndarray, float]:
-    params = [result[GUEST].model.param] + [result[("host", HOST[1] + i)].model.param  # type: ignore[union-attr]
-                                            for i in range(hosts)]
+    params = [result[GUEST].model.param] + [
+        result[("host", HOST[1] + i)].model.param  # type: ignore[union-attr]
+        for i in range(hosts)
+    ]
     coef = np.concatenate([[p["weight"][n] for n in p["header"]] for p in params])
     return coef, float(params[0]["intercept"])
 
@@ -82,7 +90,9 @@ def test_fit_matches_plaintext_reference(breast: tuple[Frame, Frame], fitted: Ru
 def test_auc_close_to_sklearn(breast: tuple[Frame, Frame], fitted: RunResult) -> None:
     guest, host = breast
     x = _pooled(guest, [host])
-    baseline = roc_auc_score(guest.label, LogisticRegression(max_iter=1000).fit(x, guest.label).predict_proba(x)[:, 1])
+    baseline = roc_auc_score(
+        guest.label, LogisticRegression(max_iter=1000).fit(x, guest.label).predict_proba(x)[:, 1]
+    )
     out = fitted[GUEST].data["data"]
     auc = roc_auc_score(out.extra["label"], out.extra["predict_score"])
     assert auc > baseline - 0.01
@@ -151,8 +161,13 @@ def _training(messages: list[Message]) -> list[Message]:
 
 def test_guest_host_messages_are_ciphertexts_ids_or_positions(fitted: RunResult) -> None:
     between = _training(fitted.between("guest", "host") + fitted.between("host", "guest"))
-    assert {m.name for m in between} == {"sample_ids", "batch_info", "fore_gradient", "host_forward",
-                                         "loss_intermediate"}
+    assert {m.name for m in between} == {
+        "sample_ids",
+        "batch_info",
+        "fore_gradient",
+        "host_forward",
+        "loss_intermediate",
+    }
     for m in between:
         if m.name == "sample_ids":
             assert all(isinstance(i, str) for i in m.payload)
@@ -217,15 +232,37 @@ def test_validate_data_adds_validate_rows(breast: tuple[Frame, Frame]) -> None:
 
 def test_minibatch_and_two_hosts_match_reference(breast: tuple[Frame, Frame]) -> None:
     guest, host = breast
-    hosts = [Frame(ids=host.ids, features=host.features[:, cols], feature_names=[host.feature_names[c] for c in cols])
-             for cols in (list(range(0, 8)), list(range(8, 20)))]
-    params = {**FIT_PARAMS, "max_iter": 3, "batch_size": 200, "early_stop": "weight_diff", "optimizer": "adam",
-              "learning_rate": 0.05, "penalty": "L1", "alpha": 0.01}
+    hosts = [
+        Frame(
+            ids=host.ids, features=host.features[:, cols], feature_names=[host.feature_names[c] for c in cols]
+        )
+        for cols in (list(range(0, 8)), list(range(8, 20)))
+    ]
+    params = {
+        **FIT_PARAMS,
+        "max_iter": 3,
+        "batch_size": 200,
+        "early_stop": "weight_diff",
+        "optimizer": "adam",
+        "learning_rate": 0.05,
+        "penalty": "L1",
+        "alpha": 0.01,
+    }
     result = run_component(SPEC, _setups(guest, hosts, params))
     assert guest.label is not None
-    ref = taylor_lr_fit(_pooled(guest, hosts), guest.label, max_iter=3, tol=0.0, init_method="zeros",
-                        batch_size=200, early_stop="weight_diff", optimizer="adam", learning_rate=0.05,
-                        penalty="L1", alpha=0.01)
+    ref = taylor_lr_fit(
+        _pooled(guest, hosts),
+        guest.label,
+        max_iter=3,
+        tol=0.0,
+        init_method="zeros",
+        batch_size=200,
+        early_stop="weight_diff",
+        optimizer="adam",
+        learning_rate=0.05,
+        penalty="L1",
+        alpha=0.01,
+    )
     coef, intercept = _weights(result, hosts=2)
     np.testing.assert_allclose(coef, ref.coef, atol=1e-6)
     assert intercept == pytest.approx(ref.intercept, abs=1e-6)
@@ -241,8 +278,13 @@ def test_two_hosts_need_weight_diff(breast: tuple[Frame, Frame]) -> None:
 def test_multiclass_label_is_refused(breast: tuple[Frame, Frame]) -> None:
     guest, host = breast
     assert guest.label is not None
-    three = Frame(ids=guest.ids, features=guest.features, feature_names=guest.feature_names,
-                  label=(np.arange(guest.count) % 3).astype(np.float64), label_name="y")
+    three = Frame(
+        ids=guest.ids,
+        features=guest.features,
+        feature_names=guest.feature_names,
+        label=(np.arange(guest.count) % 3).astype(np.float64),
+        label_name="y",
+    )
     with pytest.raises(AssertionError, match="only binary labels"):
         run_component(SPEC, _setups(three, [host], FIT_PARAMS))
 
@@ -279,7 +321,14 @@ def test_bad_params_name_the_field(params: dict[str, Any], field: str) -> None:
 def test_fate_defaults() -> None:
     p = HeteroLRParams()
     assert (p.penalty, p.tol, p.alpha, p.optimizer, p.batch_size, p.learning_rate, p.max_iter) == (
-        "L2", 1e-4, 1.0, "rmsprop", -1, 0.01, 100)
+        "L2",
+        1e-4,
+        1.0,
+        "rmsprop",
+        -1,
+        0.01,
+        100,
+    )
     assert p.encrypt_param.key_length == 1024 and p.init_param.init_method == "random_uniform"
     assert p.early_stop == "diff" and p.decay == 1 and p.decay_sqrt and p.floating_point_precision == 23
     assert HeteroLRParams.model_validate({"penalty": "none"}).penalty is None
@@ -298,12 +347,28 @@ def test_process_mode_harness(breast: tuple[Frame, Frame]) -> None:
 
 def test_no_intercept_sgd_no_penalty_match_reference(breast: tuple[Frame, Frame]) -> None:
     guest, host = breast
-    params = {**FIT_PARAMS, "max_iter": 3, "optimizer": "sgd", "learning_rate": 0.3, "penalty": None,
-              "init_param": {"init_method": "const", "init_const": 0.1, "fit_intercept": False}}
+    params = {
+        **FIT_PARAMS,
+        "max_iter": 3,
+        "optimizer": "sgd",
+        "learning_rate": 0.3,
+        "penalty": None,
+        "init_param": {"init_method": "const", "init_const": 0.1, "fit_intercept": False},
+    }
     result = run_component(SPEC, _setups(guest, [host], params))
     assert guest.label is not None
-    ref = taylor_lr_fit(_pooled(guest, [host]), guest.label, max_iter=3, tol=0.0, optimizer="sgd",
-                        learning_rate=0.3, penalty=None, init_method="const", init_const=0.1, fit_intercept=False)
+    ref = taylor_lr_fit(
+        _pooled(guest, [host]),
+        guest.label,
+        max_iter=3,
+        tol=0.0,
+        optimizer="sgd",
+        learning_rate=0.3,
+        penalty=None,
+        init_method="const",
+        init_const=0.1,
+        fit_intercept=False,
+    )
     coef, intercept = _weights(result)
     np.testing.assert_allclose(coef, ref.coef, atol=1e-6)
     assert intercept == 0.0

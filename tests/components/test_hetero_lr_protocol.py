@@ -17,9 +17,17 @@ from tests.components.lr_data import labelled
 
 GUEST, HOST, ARBITER = ("guest", 9999), ("host", 10000), ("arbiter", 10001)
 ITERS = 8
-PARAMS: dict[str, Any] = {"max_iter": ITERS, "tol": 0.0, "optimizer": "rmsprop", "learning_rate": 0.05,
-                          "alpha": 0.01, "penalty": "L2", "batch_size": -1, "init_param": {"init_method": "zeros"},
-                          "encrypt_param": {"key_length": 1024}}
+PARAMS: dict[str, Any] = {
+    "max_iter": ITERS,
+    "tol": 0.0,
+    "optimizer": "rmsprop",
+    "learning_rate": 0.05,
+    "alpha": 0.01,
+    "penalty": "L2",
+    "batch_size": -1,
+    "init_param": {"init_method": "zeros"},
+    "encrypt_param": {"key_length": 1024},
+}
 
 
 @pytest.fixture(scope="module")
@@ -31,19 +39,33 @@ def data() -> tuple[Any, Any]:
 @pytest.fixture(scope="module")
 def fitted(data: tuple[Any, Any]) -> RunResult:
     guest, host = data
-    setups = [PartySetup(*GUEST, PARAMS, {"train_data": [guest]}), PartySetup(*HOST, PARAMS, {"train_data": [host]}),
-              PartySetup(*ARBITER, PARAMS)]
+    setups = [
+        PartySetup(*GUEST, PARAMS, {"train_data": [guest]}),
+        PartySetup(*HOST, PARAMS, {"train_data": [host]}),
+        PartySetup(*ARBITER, PARAMS),
+    ]
     return run_component(SPEC, setups, component_name="hetero_lr_0")
 
 
 def test_weights_agree_with_plaintext_reference(fitted: RunResult, data: tuple[Any, Any]) -> None:
     guest, host = data
-    ref = taylor_lr_fit(np.hstack([guest.features, host.features]), guest.label, optimizer="rmsprop",
-                        learning_rate=0.05, alpha=0.01, penalty="L2", max_iter=ITERS, batch_size=-1, tol=0.0,
-                        init_method="zeros")
+    ref = taylor_lr_fit(
+        np.hstack([guest.features, host.features]),
+        guest.label,
+        optimizer="rmsprop",
+        learning_rate=0.05,
+        alpha=0.01,
+        penalty="L2",
+        max_iter=ITERS,
+        batch_size=-1,
+        tol=0.0,
+        init_method="zeros",
+    )
     g, h = fitted[GUEST].model, fitted[HOST].model
     assert g is not None and h is not None
-    coef = [g.param["weight"][n] for n in guest.feature_names] + [h.param["weight"][n] for n in host.feature_names]
+    coef = [g.param["weight"][n] for n in guest.feature_names] + [
+        h.param["weight"][n] for n in host.feature_names
+    ]
     np.testing.assert_allclose(coef, ref.coef, atol=2e-3)
     assert g.param["intercept"] == pytest.approx(ref.intercept, abs=2e-3)
     assert "intercept" not in h.param or not h.param.get("intercept")
@@ -87,9 +109,19 @@ def test_nothing_plain_crosses_between_guest_and_host(fitted: RunResult, data: t
 
 
 def test_moments_protocol_messages_are_ciphertexts(fitted: RunResult) -> None:
-    between = [m for m in fitted.between("guest", "host") + fitted.between("host", "guest") if m.name != "host_prob"]
-    assert {m.name for m in between} == {"sample_ids", "batch_info", "gram_columns", "gram_column", "gram_cross",
-                                         "gram_guest_part", "gram_host_part", "loss_intermediate"}
+    between = [
+        m for m in fitted.between("guest", "host") + fitted.between("host", "guest") if m.name != "host_prob"
+    ]
+    assert {m.name for m in between} == {
+        "sample_ids",
+        "batch_info",
+        "gram_columns",
+        "gram_column",
+        "gram_cross",
+        "gram_guest_part",
+        "gram_host_part",
+        "loss_intermediate",
+    }
     for m in between:
         if m.name in ("gram_column", "gram_guest_part", "gram_host_part", "loss_intermediate"):
             assert isinstance(m.payload, bytes) and m.payload[:4] == b"FLPV", m.name
@@ -100,8 +132,11 @@ def test_moments_protocol_messages_are_ciphertexts(fitted: RunResult) -> None:
 def test_residual_protocol_gives_the_same_model(fitted: RunResult, data: tuple[Any, Any]) -> None:
     guest, host = data
     params = {**PARAMS, "protocol": "residual"}
-    setups = [PartySetup(*GUEST, params, {"train_data": [guest]}), PartySetup(*HOST, params, {"train_data": [host]}),
-              PartySetup(*ARBITER, params)]
+    setups = [
+        PartySetup(*GUEST, params, {"train_data": [guest]}),
+        PartySetup(*HOST, params, {"train_data": [host]}),
+        PartySetup(*ARBITER, params),
+    ]
     other = run_component(SPEC, setups, component_name="hetero_lr_0")
     a, b = fitted[GUEST].model, other[GUEST].model
     assert a is not None and b is not None
@@ -128,16 +163,20 @@ def test_auc_close_to_sklearn(fitted: RunResult, data: tuple[Any, Any]) -> None:
     out = fitted[GUEST].data["data"]
     auc = roc_auc_score(out.extra["label"].astype(float), out.extra["predict_score"].astype(float))
     x = np.hstack([guest.features, host.features])
-    base = roc_auc_score(guest.label, LogisticRegression(max_iter=1000).fit(x, guest.label).predict_proba(x)[:, 1])
+    base = roc_auc_score(
+        guest.label, LogisticRegression(max_iter=1000).fit(x, guest.label).predict_proba(x)[:, 1]
+    )
     assert auc > base - 0.02
     assert list(out.extra) == ["label", "predict_result", "predict_score", "predict_detail", "type"]
 
 
 def test_predict_with_models_reproduces_fit_scores(fitted: RunResult, data: tuple[Any, Any]) -> None:
     guest, host = data
-    setups = [PartySetup(*GUEST, PARAMS, {"test_data": [guest]}, [fitted[GUEST].model]),  # type: ignore[list-item]
-              PartySetup(*HOST, PARAMS, {"test_data": [host]}, [fitted[HOST].model]),  # type: ignore[list-item]
-              PartySetup(*ARBITER, PARAMS, {}, [fitted[ARBITER].model] if fitted[ARBITER].model else [])]
+    setups = [
+        PartySetup(*GUEST, PARAMS, {"test_data": [guest]}, [fitted[GUEST].model]),  # type: ignore[list-item]
+        PartySetup(*HOST, PARAMS, {"test_data": [host]}, [fitted[HOST].model]),  # type: ignore[list-item]
+        PartySetup(*ARBITER, PARAMS, {}, [fitted[ARBITER].model] if fitted[ARBITER].model else []),
+    ]
     pred = run_component(SPEC, setups, component_name="hetero_lr_0")
     fit_scores = fitted[GUEST].data["data"].extra["predict_score"].astype(float)
     new_scores = pred[GUEST].data["data"].extra["predict_score"].astype(float)
@@ -145,12 +184,15 @@ def test_predict_with_models_reproduces_fit_scores(fitted: RunResult, data: tupl
     assert set(pred[GUEST].data["data"].extra["type"].tolist()) == {"test"}
 
 
-@pytest.mark.parametrize("bad, field", [
-    ({"encrypt_param": {"key_length": 512}}, "key_length"),
-    ({"optimizer": "sqn"}, "sqn"),
-    ({"max_iterr": 3}, "max_iterr"),
-    ({"early_stop": "sometimes"}, "early_stop"),
-])
+@pytest.mark.parametrize(
+    "bad, field",
+    [
+        ({"encrypt_param": {"key_length": 512}}, "key_length"),
+        ({"optimizer": "sqn"}, "sqn"),
+        ({"max_iterr": 3}, "max_iterr"),
+        ({"early_stop": "sometimes"}, "early_stop"),
+    ],
+)
 def test_bad_parameters_name_the_field(bad: dict[str, Any], field: str) -> None:
     with pytest.raises((ValidationError, ValueError)) as err:
         SPEC.params.model_validate({**PARAMS, **bad})
@@ -161,9 +203,11 @@ def test_bad_parameters_name_the_field(bad: dict[str, Any], field: str) -> None:
 def test_validation_freqs_logs_metrics_per_round(data: tuple[Any, Any], protocol: str) -> None:
     guest, host = data
     params = {**PARAMS, "max_iter": 4, "validation_freqs": 2, "protocol": protocol}
-    setups = [PartySetup(*GUEST, params, {"train_data": [guest], "validate_data": [guest]}),
-              PartySetup(*HOST, params, {"train_data": [host], "validate_data": [host]}),
-              PartySetup(*ARBITER, params)]
+    setups = [
+        PartySetup(*GUEST, params, {"train_data": [guest], "validate_data": [guest]}),
+        PartySetup(*HOST, params, {"train_data": [host], "validate_data": [host]}),
+        PartySetup(*ARBITER, params),
+    ]
     res = run_component(SPEC, setups, component_name="hetero_lr_0")
     rounds = [(name, points[0][0]) for ns, name, points, _ in res[GUEST].metrics if ns == "validate"]
     assert ("hetero_lr_0_auc", 1) in rounds and ("hetero_lr_0_auc", 3) in rounds

@@ -19,12 +19,15 @@ def test_file_env_and_flags_in_that_order(tmp_path: Path, monkeypatch: pytest.Mo
     assert s.sqlalchemy_url.startswith("sqlite:///")
 
 
-@pytest.mark.parametrize("text, words", [
-    ("port: [1, 2]\n", ["port"]),
-    ("no_such_setting: 1\n", ["no_such_setting"]),
-    ("- a\n- b\n", ["mapping"]),
-    ("port: : :\n", ["config file"]),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("port: [1, 2]\n", ["port"]),
+        ("no_such_setting: 1\n", ["no_such_setting"]),
+        ("- a\n- b\n", ["mapping"]),
+        ("port: : :\n", ["config file"]),
+    ],
+)
 def test_bad_config_files(tmp_path: Path, text: str, words: list[str]) -> None:
     conf = tmp_path / "bad.yaml"
     conf.write_text(text)

@@ -35,8 +35,14 @@ class Api:
         import json
         from urllib.parse import quote
 
-        conf = {"file": str(path), "head": 1, "partition": 4, "namespace": namespace, "table_name": name,
-                "drop": drop}
+        conf = {
+            "file": str(path),
+            "head": 1,
+            "partition": 4,
+            "namespace": namespace,
+            "table_name": name,
+            "drop": drop,
+        }
         q = quote(json.dumps(conf), safe=":/,&=+#")
         with path.open("rb") as f:
             r = self.http.post(f"/data/upload?{q}", files={"file": (path.name, f)})

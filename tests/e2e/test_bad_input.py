@@ -10,15 +10,42 @@ from tests.e2e.jobs import psi_job
 pytestmark = pytest.mark.slow
 
 ENDPOINTS = [
-    "/job/submit", "/job/stop", "/job/rerun", "/job/query", "/job/list/job", "/job/task/query", "/job/config",
-    "/job/update", "/job/parameter/update", "/job/clean", "/job/log/download", "/job/dsl/generate",
-    "/pipeline/dag/dependency", "/data/upload", "/data/download", "/data/upload/history", "/table/table_info",
-    "/table/delete", "/table/preview", "/table/list", "/tracking/component/metric/all",
-    "/tracking/component/metrics", "/tracking/component/metric_data", "/tracking/component/parameters",
-    "/tracking/component/output/model", "/tracking/component/output/data",
-    "/tracking/component/output/data/download", "/tracking/component/output/data/table",
-    "/tracking/component/summary/download", "/tracking/component/list", "/model/deploy",
-    "/model/get/predict/dsl", "/model/get/predict/conf", "/model/query", "/version/get", "/component/list",
+    "/job/submit",
+    "/job/stop",
+    "/job/rerun",
+    "/job/query",
+    "/job/list/job",
+    "/job/task/query",
+    "/job/config",
+    "/job/update",
+    "/job/parameter/update",
+    "/job/clean",
+    "/job/log/download",
+    "/job/dsl/generate",
+    "/pipeline/dag/dependency",
+    "/data/upload",
+    "/data/download",
+    "/data/upload/history",
+    "/table/table_info",
+    "/table/delete",
+    "/table/preview",
+    "/table/list",
+    "/tracking/component/metric/all",
+    "/tracking/component/metrics",
+    "/tracking/component/metric_data",
+    "/tracking/component/parameters",
+    "/tracking/component/output/model",
+    "/tracking/component/output/data",
+    "/tracking/component/output/data/download",
+    "/tracking/component/output/data/table",
+    "/tracking/component/summary/download",
+    "/tracking/component/list",
+    "/model/deploy",
+    "/model/get/predict/dsl",
+    "/model/get/predict/conf",
+    "/model/query",
+    "/version/get",
+    "/component/list",
 ]
 
 
@@ -36,8 +63,9 @@ def test_not_json_and_wrong_types_get_json_errors(api: Api, path: str) -> None:
     assert _job_count(api) == before
 
 
-@pytest.mark.parametrize("path", ["/job/stop", "/job/rerun", "/job/config", "/tracking/component/list",
-                                  "/job/log/download"])
+@pytest.mark.parametrize(
+    "path", ["/job/stop", "/job/rerun", "/job/config", "/tracking/component/list", "/job/log/download"]
+)
 def test_unknown_job_ids(api: Api, path: str) -> None:
     res = api.http.post(path, json={"job_id": "nope", "component_name": "x"})
     assert res.status_code < 500
@@ -46,8 +74,11 @@ def test_unknown_job_ids(api: Api, path: str) -> None:
 
 
 def test_huge_body_refused(api: Api) -> None:
-    r = api.http.post("/job/submit", content=b"{" + b" " * (8 * 1024 * 1024) + b"}",
-                      headers={"content-type": "application/json"})
+    r = api.http.post(
+        "/job/submit",
+        content=b"{" + b" " * (8 * 1024 * 1024) + b"}",
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code < 500
     assert r.json()["retcode"] == 101
 
@@ -61,15 +92,27 @@ def test_dsl_with_a_cycle_is_refused_and_nothing_stored(api: Api) -> None:
     assert _job_count(api) == before
 
 
-@pytest.mark.parametrize("mutate, words", [
-    (lambda d, c: d["components"]["reader_0"].update(module="NoSuchModule"), ["NoSuchModule"]),
-    (lambda d, c: c["component_parameters"]["role"]["guest"]["0"]["data_transform_0"].update(bogus=1),
-     ["data_transform_0", "bogus"]),
-    (lambda d, c: c["role"].update(host=[]), ["host"]),
-    (lambda d, c: c["component_parameters"]["role"]["guest"]["0"]["reader_0"].update(
-        table={"name": "missing", "namespace": "experiment"}), ["missing"]),
-    (lambda d, c: d["components"]["intersection_0"]["input"]["data"].update(data=["ghost.data"]), ["ghost"]),
-])
+@pytest.mark.parametrize(
+    "mutate, words",
+    [
+        (lambda d, c: d["components"]["reader_0"].update(module="NoSuchModule"), ["NoSuchModule"]),
+        (
+            lambda d, c: c["component_parameters"]["role"]["guest"]["0"]["data_transform_0"].update(bogus=1),
+            ["data_transform_0", "bogus"],
+        ),
+        (lambda d, c: c["role"].update(host=[]), ["host"]),
+        (
+            lambda d, c: c["component_parameters"]["role"]["guest"]["0"]["reader_0"].update(
+                table={"name": "missing", "namespace": "experiment"}
+            ),
+            ["missing"],
+        ),
+        (
+            lambda d, c: d["components"]["intersection_0"]["input"]["data"].update(data=["ghost.data"]),
+            ["ghost"],
+        ),
+    ],
+)
 def test_invalid_jobs_name_the_problem(api: Api, mutate: object, words: list[str]) -> None:
     dsl, conf = psi_job()
     mutate(dsl, conf)  # type: ignore[operator]

@@ -26,8 +26,10 @@ def _port() -> int:
 
 
 def _start(data: Path, port: int) -> subprocess.Popen[bytes]:
-    code = ("from pathlib import Path; from fedloom.config import load_settings; from fedloom.server import serve; "
-            f"serve(load_settings(None, port={port}, data_dir=Path({str(data)!r}), sweep_interval=0.5))")
+    code = (
+        "from pathlib import Path; from fedloom.config import load_settings; from fedloom.server import serve; "
+        f"serve(load_settings(None, port={port}, data_dir=Path({str(data)!r}), sweep_interval=0.5))"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code])
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

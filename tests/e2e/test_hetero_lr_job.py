@@ -11,8 +11,10 @@ pytestmark = pytest.mark.slow
 
 
 def _auc(api: Api, job_id: str) -> float:
-    metrics = api.ok("/tracking/component/metric/all",
-                     {"job_id": job_id, "component_name": "evaluation_0", "role": "guest", "party_id": 9999})
+    metrics = api.ok(
+        "/tracking/component/metric/all",
+        {"job_id": job_id, "component_name": "evaluation_0", "role": "guest", "party_id": 9999},
+    )
     for names in metrics.values():
         for entry in names.values():
             for key, value in entry["data"]:
@@ -28,32 +30,64 @@ def test_train_deploy_predict(api: Api) -> None:
     job_id, model = res["jobId"], res["data"]["model_info"]
     assert api.wait(job_id, timeout=120) == "success", api.ok("/job/query", {"job_id": job_id})
     assert _auc(api, job_id) > 0.95
-    guest_model = api.post("/tracking/component/output/model",
-                           {"job_id": job_id, "component_name": "hetero_lr_0", "role": "guest", "party_id": 9999})
-    host_model = api.post("/tracking/component/output/model",
-                          {"job_id": job_id, "component_name": "hetero_lr_0", "role": "host", "party_id": 10000})
+    guest_model = api.post(
+        "/tracking/component/output/model",
+        {"job_id": job_id, "component_name": "hetero_lr_0", "role": "guest", "party_id": 9999},
+    )
+    host_model = api.post(
+        "/tracking/component/output/model",
+        {"job_id": job_id, "component_name": "hetero_lr_0", "role": "host", "party_id": 10000},
+    )
     assert set(guest_model["data"]["weight"]) == {f"x{i}" for i in range(10)}
     assert set(host_model["data"]["weight"]) == {f"x{i}" for i in range(20)}
-    loss = api.ok("/tracking/component/metric/all",
-                  {"job_id": job_id, "component_name": "hetero_lr_0", "role": "arbiter", "party_id": 10000})
+    loss = api.ok(
+        "/tracking/component/metric/all",
+        {"job_id": job_id, "component_name": "hetero_lr_0", "role": "arbiter", "party_id": 10000},
+    )
     assert loss, "the arbiter logs the loss per iteration"
 
-    deployed = api.ok("/model/deploy", {"model_id": model["model_id"], "model_version": model["model_version"],
-                                        "cpn_list": ["reader_0", "data_transform_0", "intersection_0",
-                                                     "hetero_lr_0"]})
+    deployed = api.ok(
+        "/model/deploy",
+        {
+            "model_id": model["model_id"],
+            "model_version": model["model_version"],
+            "cpn_list": ["reader_0", "data_transform_0", "intersection_0", "hetero_lr_0"],
+        },
+    )
     predict_conf = {
-        "dsl_version": 2, "initiator": {"role": "guest", "party_id": 9999},
+        "dsl_version": 2,
+        "initiator": {"role": "guest", "party_id": 9999},
         "role": {"guest": [9999], "host": [10000], "arbiter": [10000]},
-        "job_parameters": {"common": {"job_type": "predict", "model_id": deployed["model_id"],
-                                      "model_version": deployed["model_version"]}},
-        "component_parameters": {"role": {
-            "guest": {"0": {"reader_0": {"table": {"name": "breast_hetero_guest", "namespace": "experiment"}}}},
-            "host": {"0": {"reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}}}}}},
+        "job_parameters": {
+            "common": {
+                "job_type": "predict",
+                "model_id": deployed["model_id"],
+                "model_version": deployed["model_version"],
+            }
+        },
+        "component_parameters": {
+            "role": {
+                "guest": {
+                    "0": {"reader_0": {"table": {"name": "breast_hetero_guest", "namespace": "experiment"}}}
+                },
+                "host": {
+                    "0": {"reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}}}
+                },
+            }
+        },
     }
     res = api.post("/job/submit", {"job_runtime_conf": predict_conf})
     assert res["retcode"] == 0, res
     assert api.wait(res["jobId"], timeout=60) == "success", api.ok("/job/query", {"job_id": res["jobId"]})
-    out = api.post("/tracking/component/output/data", {"job_id": res["jobId"], "component_name": "hetero_lr_0",
-                                                       "role": "guest", "party_id": 9999})
-    assert out["meta"]["header"][0][-5:] == ["label", "predict_result", "predict_score", "predict_detail", "type"]
+    out = api.post(
+        "/tracking/component/output/data",
+        {"job_id": res["jobId"], "component_name": "hetero_lr_0", "role": "guest", "party_id": 9999},
+    )
+    assert out["meta"]["header"][0][-5:] == [
+        "label",
+        "predict_result",
+        "predict_score",
+        "predict_detail",
+        "type",
+    ]
     assert out["meta"]["total"] == [569]

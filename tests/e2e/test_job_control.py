@@ -47,8 +47,12 @@ def test_dying_task_fails_job_then_rerun_succeeds(api: Api) -> None:
     pid = None
     deadline = time.monotonic() + 20
     while pid is None and time.monotonic() < deadline:
-        tasks = api.ok("/job/task/query", {"job_id": job_id, "component_name": "intersection_0", "role": "guest"})
-        pid = tasks[0]["f_run_pid"] if tasks[0]["f_party_status"] == "running" else None  # None until recorded
+        tasks = api.ok(
+            "/job/task/query", {"job_id": job_id, "component_name": "intersection_0", "role": "guest"}
+        )
+        pid = (
+            tasks[0]["f_run_pid"] if tasks[0]["f_party_status"] == "running" else None
+        )  # None until recorded
         time.sleep(0.05)
     assert pid
     kill_pid(pid)
@@ -57,8 +61,13 @@ def test_dying_task_fails_job_then_rerun_succeeds(api: Api) -> None:
     assert "intersection_0" in job["f_status_message"]
     # Fix the conf (host runs its intersection again) and rerun only the failed component.
     dsl, conf = psi_job()
-    res = api.post("/job/parameter/update", {"job_id": job_id, "component_parameters": {
-        "role": {"host": {"0": {"intersection_0": {"need_run": True}}}}}})
+    res = api.post(
+        "/job/parameter/update",
+        {
+            "job_id": job_id,
+            "component_parameters": {"role": {"host": {"0": {"intersection_0": {"need_run": True}}}}},
+        },
+    )
     assert res["retcode"] == 0, res
     res = api.post("/job/rerun", {"job_id": job_id, "component_name": "intersection_0"})
     assert res["retcode"] == 0, res
@@ -84,7 +93,9 @@ def test_many_jobs_respect_running_limit(api: Api, server: object) -> None:
 def _running_pid(api: Api, job_id: str, version: int) -> int:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        tasks = api.ok("/job/task/query", {"job_id": job_id, "component_name": "intersection_0", "role": "guest"})
+        tasks = api.ok(
+            "/job/task/query", {"job_id": job_id, "component_name": "intersection_0", "role": "guest"}
+        )
         t = tasks[0]
         if t["f_task_version"] == version and t["f_party_status"] == "running" and t["f_run_pid"]:
             return int(t["f_run_pid"])

@@ -23,16 +23,19 @@ def test_psi_job_runs_to_success_and_is_tracked(api: Api, server: EmbeddedServer
     job_id = res["jobId"]
     assert res["data"]["model_info"]["model_id"] == "guest-9999#host-10000#model"
     assert api.wait(job_id) == "success"
-    data = api.post("/tracking/component/output/data",
-                    {"job_id": job_id, "component_name": "intersection_0", "role": "guest", "party_id": 9999})
+    data = api.post(
+        "/tracking/component/output/data",
+        {"job_id": job_id, "component_name": "intersection_0", "role": "guest", "party_id": 9999},
+    )
     assert data["meta"]["total"] == [569]
     assert data["meta"]["header"][0][:2] == ["id", "y"]
     tasks = api.ok("/job/task/query", {"job_id": job_id})
     assert {t["f_status"] for t in tasks} == {"success"}
     # The output-data archive is built in a staging file, served, and removed.
-    r = api.http.post("/tracking/component/output/data/download",
-                      json={"job_id": job_id, "component_name": "intersection_0", "role": "guest",
-                            "party_id": 9999})
+    r = api.http.post(
+        "/tracking/component/output/data/download",
+        json={"job_id": job_id, "component_name": "intersection_0", "role": "guest", "party_id": 9999},
+    )
     assert r.status_code == 200 and r.headers["content-disposition"].startswith("attachment; filename=job_")
     with tarfile.open(fileobj=io.BytesIO(r.content), mode="r:gz") as tar:
         csv = tar.extractfile("data.csv")

@@ -41,7 +41,9 @@ def test_twenty_jobs_with_two_running_all_end_and_limit_holds(tmp_path: Path, de
 
         watcher = threading.Thread(target=watch)
         watcher.start()
-        ids = [api.post("/job/submit", {"job_dsl": dsl, "job_runtime_conf": conf})["jobId"] for _ in range(20)]
+        ids = [
+            api.post("/job/submit", {"job_dsl": dsl, "job_runtime_conf": conf})["jobId"] for _ in range(20)
+        ]
         statuses = [api.wait(j, timeout=120) for j in ids]
         stop.set()
         watcher.join()
@@ -53,8 +55,10 @@ def test_twenty_jobs_with_two_running_all_end_and_limit_holds(tmp_path: Path, de
 
 _BACKENDS = {
     "mysql": ("mysql+pymysql://root@127.0.0.1:3306/", "mysql+pymysql://root@127.0.0.1:3306/{db}"),
-    "postgres": ("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-                 "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"),
+    "postgres": (
+        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/{db}",
+    ),
 }
 
 
@@ -108,4 +112,3 @@ def test_a_job_that_does_not_fit_never_blocks_one_that_does(tmp_path: Path, demo
         assert api.wait(big) == "success"
     finally:
         srv.stop()
-

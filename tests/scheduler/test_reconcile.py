@@ -19,7 +19,9 @@ def _fan(n: int) -> dict[str, frozenset[str]]:
 def _finish(stores: Stores, job_id: str, status: TaskStatus = TaskStatus.SUCCESS) -> None:
     for t in stores.jobs.tasks(job_id):
         if t.party_status == "running":
-            stores.jobs.transition_task(TaskKey(job_id, t.component_name, t.task_version, t.role, t.party_id), status)
+            stores.jobs.transition_task(
+                TaskKey(job_id, t.component_name, t.task_version, t.role, t.party_id), status
+            )
 
 
 def _running(stores: Stores, job_id: str) -> list[TaskRow]:
@@ -124,7 +126,9 @@ def test_a_failure_without_retries_ends_the_job_and_its_other_tasks(stores: Stor
     _finish(stores, "j1")
     sched.reconcile("j1")  # two dt_ components running
     key = next(t for t in _running(stores, "j1"))
-    stores.jobs.transition_task(TaskKey(key.job_id, key.component_name, 0, key.role, key.party_id), TaskStatus.FAILED)
+    stores.jobs.transition_task(
+        TaskKey(key.job_id, key.component_name, 0, key.role, key.party_id), TaskStatus.FAILED
+    )
     sched.reconcile("j1")
     assert stores.jobs.initiator_job("j1").status == "failed"  # type: ignore[union-attr]
     assert not {t.party_status for t in stores.jobs.tasks("j1")} & {"running", "waiting"}

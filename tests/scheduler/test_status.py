@@ -14,17 +14,20 @@ from fedloom.scheduler.status import (
 )
 
 
-@pytest.mark.parametrize("parties, expected", [
-    (["success", "success"], "success"),
-    (["success", "pass"], "success"),
-    (["running", "success"], "running"),
-    (["waiting", "success"], "running"),
-    (["waiting", "waiting"], "waiting"),
-    (["failed", "running"], "failed"),
-    (["canceled", "timeout"], "timeout"),
-    (["canceled", "failed", "success"], "failed"),
-    ([], "waiting"),
-])
+@pytest.mark.parametrize(
+    "parties, expected",
+    [
+        (["success", "success"], "success"),
+        (["success", "pass"], "success"),
+        (["running", "success"], "running"),
+        (["waiting", "success"], "running"),
+        (["waiting", "waiting"], "waiting"),
+        (["failed", "running"], "failed"),
+        (["canceled", "timeout"], "timeout"),
+        (["canceled", "failed", "success"], "failed"),
+        ([], "waiting"),
+    ],
+)
 def test_federated_task_status(parties: list[str], expected: str) -> None:
     assert federated_task_status(parties) == expected
 

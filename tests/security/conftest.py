@@ -42,7 +42,9 @@ class Fingerprint:
 
 
 def start_server(data_dir: Path, **settings: Any) -> EmbeddedServer:
-    return EmbeddedServer(load_settings(None, port=0, data_dir=data_dir, sweep_interval=0.5, **settings)).start()
+    return EmbeddedServer(
+        load_settings(None, port=0, data_dir=data_dir, sweep_interval=0.5, **settings)
+    ).start()
 
 
 @pytest.fixture(scope="module")

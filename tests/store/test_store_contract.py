@@ -17,8 +17,10 @@ from fedloom.store.status import JobStatus, TaskStatus
 
 _SERVERS = {
     "mysql": ("mysql+pymysql://root@127.0.0.1:3306/", "mysql+pymysql://root@127.0.0.1:3306/{db}"),
-    "postgres": ("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-                 "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"),
+    "postgres": (
+        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/{db}",
+    ),
 }
 
 
@@ -54,17 +56,39 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:
 
 def _job(job_id: str, role: str = "guest", party: int = 9999) -> JobRow:
     t = now_ms()
-    return JobRow(job_id=job_id, role=role, party_id=party, is_initiator=role == "guest", initiator_role="guest",
-                  initiator_party_id=9999, status="waiting", dsl={}, runtime_conf={},
-                  runtime_conf_on_party={"job_parameters": {"task_cores": 2}}, train_runtime_conf={},
-                  roles={"guest": [9999]}, create_time=t, update_time=t)
+    return JobRow(
+        job_id=job_id,
+        role=role,
+        party_id=party,
+        is_initiator=role == "guest",
+        initiator_role="guest",
+        initiator_party_id=9999,
+        status="waiting",
+        dsl={},
+        runtime_conf={},
+        runtime_conf_on_party={"job_parameters": {"task_cores": 2}},
+        train_runtime_conf={},
+        roles={"guest": [9999]},
+        create_time=t,
+        update_time=t,
+    )
 
 
 def _task(job_id: str, version: int = 0) -> TaskRow:
     t = now_ms()
-    return TaskRow(job_id=job_id, component_name="reader_0", task_version=version, role="guest", party_id=9999,
-                   task_id=f"{job_id}_reader_0", component_module="Reader", status="waiting",
-                   party_status="waiting", create_time=t, update_time=t)
+    return TaskRow(
+        job_id=job_id,
+        component_name="reader_0",
+        task_version=version,
+        role="guest",
+        party_id=9999,
+        task_id=f"{job_id}_reader_0",
+        component_module="Reader",
+        status="waiting",
+        party_status="waiting",
+        create_time=t,
+        update_time=t,
+    )
 
 
 def test_create_is_atomic_and_unique(stores: Stores) -> None:
@@ -130,4 +154,6 @@ def test_metrics_and_outputs_round_trip(stores: Stores) -> None:
     assert [(r.key, r.value) for r in rows if r.type == 0] == [(0, 0.69), (1, 0.5)]
     stores.tracking.save_output_data(ref, "data", "ns", "name")
     stores.tracking.save_output_data(ref, "data", "ns", "name2")  # idempotent key: replaced, not added
-    assert [r.table_name for r in stores.tracking.output_data("j4", "hetero_lr_0", "arbiter", 10000)] == ["name2"]
+    assert [r.table_name for r in stores.tracking.output_data("j4", "hetero_lr_0", "arbiter", 10000)] == [
+        "name2"
+    ]

@@ -209,8 +209,12 @@ async def upload(request: Request) -> Response:
     else:
         res = await _upload_server_file(request)
     answer = UploadAnswer(
-        job_id=res.job_id, namespace=res.namespace, table_name=res.table_name, count=res.count,
-        partition=res.partitions, model_info=ModelInfo(model_id=UPLOAD_MODEL_ID, model_version=res.job_id),
+        job_id=res.job_id,
+        namespace=res.namespace,
+        table_name=res.table_name,
+        count=res.count,
+        partition=res.partitions,
+        model_info=ModelInfo(model_id=UPLOAD_MODEL_ID, model_version=res.job_id),
     )
     return ok(answer.fate(), job_id=res.job_id)
 
@@ -218,17 +222,26 @@ async def upload(request: Request) -> Response:
 @router.post("/data/download")
 async def download(request: Request) -> Response:
     req = await body(request, DownloadBody)
-    res = await call(services(request).tables.download, req.namespace, req.table_name, req.output_path,
-                     req.delimiter)
-    return ok({"output_path": res.output_path, "count": res.count, "namespace": req.namespace,
-               "table_name": req.table_name})
+    res = await call(
+        services(request).tables.download, req.namespace, req.table_name, req.output_path, req.delimiter
+    )
+    return ok(
+        {
+            "output_path": res.output_path,
+            "count": res.count,
+            "namespace": req.namespace,
+            "table_name": req.table_name,
+        }
+    )
 
 
 @router.post("/data/upload/history")
 async def history(request: Request) -> Response:
     req = await body(request, HistoryBody)
     found = await call(services(request).tables.upload_history, req.job_id, req.limit)
-    return ok([{h.job_id: {"upload_info": h.upload_info, "notes": h.notes, "schema": h.schema}} for h in found])
+    return ok(
+        [{h.job_id: {"upload_info": h.upload_info, "notes": h.notes, "schema": h.schema}} for h in found]
+    )
 
 
 @router.post("/table/table_info")
@@ -237,9 +250,20 @@ async def table_info(request: Request) -> Response:
     info = await call(services(request).tables.table_info, req.namespace, req.table_name)
     if info is None:
         return ok({"table_name": req.table_name, "namespace": req.namespace, "exist": 0})
-    return ok({"table_name": req.table_name, "namespace": req.namespace, "exist": 1, "count": info.count,
-               "partition": info.partitions, "schema": info.schema, "enable": True, "origin": "upload",
-               "extend_sid": False, "address": {"path": f"tables/{req.namespace}/{req.table_name}"}})
+    return ok(
+        {
+            "table_name": req.table_name,
+            "namespace": req.namespace,
+            "exist": 1,
+            "count": info.count,
+            "partition": info.partitions,
+            "schema": info.schema,
+            "enable": True,
+            "origin": "upload",
+            "extend_sid": False,
+            "address": {"path": f"tables/{req.namespace}/{req.table_name}"},
+        }
+    )
 
 
 @router.post("/table/delete")
@@ -260,6 +284,11 @@ async def table_preview(request: Request) -> Response:
 async def table_list(request: Request) -> Response:
     req = await body(request, TableListBody)
     outputs = await call(services(request).tables.job_outputs, req.job_id, req.role, req.party_id)
-    return ok({component: {"output": [{"namespace": o.namespace, "name": o.name, "data_name": o.data_name}
-                                      for o in outs]}
-               for component, outs in outputs.items()})
+    return ok(
+        {
+            component: {
+                "output": [{"namespace": o.namespace, "name": o.name, "data_name": o.data_name} for o in outs]
+            }
+            for component, outs in outputs.items()
+        }
+    )

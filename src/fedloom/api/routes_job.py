@@ -66,8 +66,15 @@ async def rerun(request: Request) -> Response:
 @router.post("/job/query")
 async def query(request: Request) -> Response:
     req = await body(request, JobQueryBody)
-    rows = await call(services(request).jobs.query, req.job_id, req.role, req.party_id, req.status,
-                      req.is_initiator, req.tag)
+    rows = await call(
+        services(request).jobs.query,
+        req.job_id,
+        req.role,
+        req.party_id,
+        req.status,
+        req.is_initiator,
+        req.tag,
+    )
     if not rows:
         return ok([], retmsg="no job could be found")
     return ok([JobRecord.of(r).columns() for r in rows])
@@ -76,9 +83,17 @@ async def query(request: Request) -> Response:
 @router.post("/job/list/job")
 async def list_jobs(request: Request) -> Response:
     req = await body(request, JobListBody)
-    q = JobListQuery(limit=req.limit, page=req.page, job_id=req.job_id, description=req.description,
-                     party_id=req.party_id, roles=tuple(as_list(req.role) or ()),
-                     statuses=tuple(as_list(req.status) or ()), order_by=req.order_by, order=req.order)
+    q = JobListQuery(
+        limit=req.limit,
+        page=req.page,
+        job_id=req.job_id,
+        description=req.description,
+        party_id=req.party_id,
+        roles=tuple(as_list(req.role) or ()),
+        statuses=tuple(as_list(req.status) or ()),
+        order_by=req.order_by,
+        order=req.order,
+    )
     page = await call(services(request).jobs.list_jobs, q)
     out = [JobListRecord.of(r, partners=_partners(r.roles, r.party_id)).fate() for r in page.jobs]
     return ok({"jobs": out, "count": page.total})
@@ -89,9 +104,16 @@ def _partners(roles: dict[str, list[int]], party_id: int) -> list[int]:
 
 
 def _task_query(req: TaskQueryBody) -> TaskQuery:
-    return TaskQuery(job_id=req.job_id, role=req.role, party_id=req.party_id,
-                     component_name=req.component_name, status=req.status, task_id=req.task_id,
-                     task_version=req.task_version, party_status=req.party_status)
+    return TaskQuery(
+        job_id=req.job_id,
+        role=req.role,
+        party_id=req.party_id,
+        component_name=req.component_name,
+        status=req.status,
+        task_id=req.task_id,
+        task_version=req.task_version,
+        party_status=req.party_status,
+    )
 
 
 @router.post("/job/task/query")
@@ -129,10 +151,17 @@ async def update(request: Request) -> Response:
 @router.post("/job/parameter/update")
 async def parameter_update(request: Request) -> Response:
     req = await body(request, ParameterUpdateBody)
-    res = await call(services(request).jobs.update_parameters, req.job_id, req.job_parameters,
-                     req.component_parameters)
-    return ok({"job_parameters": res.job_parameters, "component_parameters": res.component_parameters,
-               "components": res.components}, job_id=req.job_id)
+    res = await call(
+        services(request).jobs.update_parameters, req.job_id, req.job_parameters, req.component_parameters
+    )
+    return ok(
+        {
+            "job_parameters": res.job_parameters,
+            "component_parameters": res.component_parameters,
+            "components": res.components,
+        },
+        job_id=req.job_id,
+    )
 
 
 @router.post("/job/clean")
@@ -149,8 +178,11 @@ async def log_download(request: Request) -> Response:
         data = await call(services(request).jobs.log_archive, req.job_id)
     except FedloomError as exc:
         return download_error(exc)
-    return Response(data, media_type="application/gzip",
-                    headers={"Content-Disposition": f"attachment; filename=job_{req.job_id}_log.tar.gz"})
+    return Response(
+        data,
+        media_type="application/gzip",
+        headers={"Content-Disposition": f"attachment; filename=job_{req.job_id}_log.tar.gz"},
+    )
 
 
 @router.post("/job/log/path")

@@ -17,8 +17,13 @@ router = APIRouter()
 
 
 def _versions() -> dict[str, str]:
-    return {"FATE": FATE_COMPAT_VERSION, "FATEFlow": FATE_COMPAT_VERSION, "fedloom": __version__,
-            "PYTHON": _pyplatform.python_version(), "API": "v1"}
+    return {
+        "FATE": FATE_COMPAT_VERSION,
+        "FATEFlow": FATE_COMPAT_VERSION,
+        "fedloom": __version__,
+        "PYTHON": _pyplatform.python_version(),
+        "API": "v1",
+    }
 
 
 @router.post("/version/get")
@@ -47,10 +52,20 @@ async def info(request: Request) -> Response:
 @router.post("/component/get")
 async def component_list(request: Request) -> Response:
     found = services(request).components.list_components()
-    return ok({"components": sorted(c.module.lower() for c in found),
-               "detail": {c.module: {"roles": c.roles, "provider": c.provider, "description": c.description,
-                                     "parameters": c.parameters}
-                          for c in found}})
+    return ok(
+        {
+            "components": sorted(c.module.lower() for c in found),
+            "detail": {
+                c.module: {
+                    "roles": c.roles,
+                    "provider": c.provider,
+                    "description": c.description,
+                    "parameters": c.parameters,
+                }
+                for c in found
+            },
+        }
+    )
 
 
 @router.post("/provider/get")
@@ -58,5 +73,6 @@ async def provider_get(request: Request) -> Response:
     providers: dict[str, dict[str, dict[str, list[str]]]] = {}
     for c in services(request).components.list_components():
         providers.setdefault(c.provider, {}).setdefault(__version__, {"components": []})["components"].append(
-            c.module.lower())
+            c.module.lower()
+        )
     return ok(providers)

@@ -19,8 +19,13 @@ router = APIRouter()
 async def deploy(request: Request) -> Response:
     req = await body(request, DeployBody)
     dsl = json_arg(req.predict_dsl if req.predict_dsl is not None else req.dsl, "predict_dsl")
-    res = await call(services(request).models.deploy, req.model_id, req.model_version,
-                     split_names(req.cpn_list) or None, dsl)
+    res = await call(
+        services(request).models.deploy,
+        req.model_id,
+        req.model_version,
+        split_names(req.cpn_list) or None,
+        dsl,
+    )
     return ok(_deployed(res), retmsg="deploy model success")
 
 
@@ -36,16 +41,18 @@ def _deployed(res: Deployed) -> dict[str, Any]:
 @router.post("/model/get/predict/dsl")
 async def predict_dsl(request: Request) -> Response:
     req = await body(request, ModelRefBody)
-    data = await call(services(request).models.predict_dsl, req.model_id, req.model_version, req.role,
-                      req.party_id)
+    data = await call(
+        services(request).models.predict_dsl, req.model_id, req.model_version, req.role, req.party_id
+    )
     return file_or_ok(data, req.filename)
 
 
 @router.post("/model/get/predict/conf")
 async def predict_conf(request: Request) -> Response:
     req = await body(request, ModelRefBody)
-    data = await call(services(request).models.predict_conf, req.model_id, req.model_version, req.role,
-                      req.party_id)
+    data = await call(
+        services(request).models.predict_conf, req.model_id, req.model_version, req.role, req.party_id
+    )
     return file_or_ok(data, req.filename)
 
 
@@ -55,8 +62,11 @@ async def query(request: Request) -> Response:
     rows = await call(services(request).models.query, req.model_id, req.model_version, req.role, req.party_id)
     if not rows:
         return ok([], retmsg="no model could be found")
-    return ok([
-        ModelRecord.of(r, parent_info={"parent_model_version": r.parent_version} if r.parent_version else {})
-        .columns()
-        for r in rows
-    ])
+    return ok(
+        [
+            ModelRecord.of(
+                r, parent_info={"parent_model_version": r.parent_version} if r.parent_version else {}
+            ).columns()
+            for r in rows
+        ]
+    )

@@ -29,7 +29,10 @@ async def _party(request: Request, req: ComponentBody) -> Party:
 async def metric_all(request: Request) -> Response:
     req, role, pid = await _target(request)
     found = await call(services(request).tracking.metrics, req.job_id, req.component_name, role, pid)
-    data = {ns: {name: {"data": m.data, "meta": m.meta} for name, m in names.items()} for ns, names in found.items()}
+    data = {
+        ns: {name: {"data": m.data, "meta": m.meta} for name, m in names.items()}
+        for ns, names in found.items()
+    }
     return ok(data, retmsg="success" if data else "no data")
 
 
@@ -45,8 +48,15 @@ async def metrics(request: Request) -> Response:
 async def metric_data(request: Request) -> Response:
     req = await body(request, MetricDataBody)
     role, pid = await _party(request, req)
-    found = await call(services(request).tracking.metric, req.job_id, req.component_name, role, pid,
-                       req.metric_namespace, req.metric_name)
+    found = await call(
+        services(request).tracking.metric,
+        req.job_id,
+        req.component_name,
+        role,
+        pid,
+        req.metric_namespace,
+        req.metric_name,
+    )
     return ok(found.data, meta=found.meta)
 
 
@@ -71,9 +81,14 @@ async def output_model(request: Request) -> Response:
 async def output_data(request: Request) -> Response:
     req, role, pid = await _target(request)
     limit = req.limit if req.limit >= 0 else settings(request).output_preview_rows
-    outputs = await call(services(request).tracking.output_data, req.job_id, req.component_name, role, pid, limit)
-    meta = {"header": [o.header for o in outputs], "total": [o.total for o in outputs],
-            "names": [o.name for o in outputs]}
+    outputs = await call(
+        services(request).tracking.output_data, req.job_id, req.component_name, role, pid, limit
+    )
+    meta = {
+        "header": [o.header for o in outputs],
+        "total": [o.total for o in outputs],
+        "names": [o.name for o in outputs],
+    }
     return ok([o.rows for o in outputs], meta=meta, retmsg="success" if outputs else "no data")
 
 
@@ -82,20 +97,32 @@ async def output_data(request: Request) -> Response:
 async def output_data_download(request: Request) -> Response:
     try:
         req, role, pid = await _target(request)
-        archive = await call(services(request).tracking.output_data_archive, req.job_id, req.component_name,
-                             role, pid, req.limit)
+        archive = await call(
+            services(request).tracking.output_data_archive,
+            req.job_id,
+            req.component_name,
+            role,
+            pid,
+            req.limit,
+        )
     except FedloomError as exc:
         return download_error(exc, status=210)
     name = f"job_{req.job_id}_{req.component_name}_{role}_{pid}_output_data.tar.gz"
-    return FileResponse(archive.path, media_type="application/gzip", background=BackgroundTask(archive.close),
-                        headers={"Content-Disposition": f"attachment; filename={name}"})  # unquoted, as FATE
+    return FileResponse(
+        archive.path,
+        media_type="application/gzip",
+        background=BackgroundTask(archive.close),
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )  # unquoted, as FATE
 
 
 @router.post("/tracking/component/output/data/table")
 async def output_data_table(request: Request) -> Response:
     req, role, pid = await _target(request)
     found = await call(services(request).tracking.output_tables, req.job_id, req.component_name, role, pid)
-    return ok([{"table_name": t.name, "table_namespace": t.namespace, "data_name": t.data_name} for t in found])
+    return ok(
+        [{"table_name": t.name, "table_namespace": t.namespace, "data_name": t.data_name} for t in found]
+    )
 
 
 @router.post("/tracking/component/summary/download")

@@ -66,7 +66,9 @@ def fit_arbiter(ctx: LRContext, roles: Roles) -> ArbiterFit:
     return result
 
 
-def _batch_update(ctx: LRContext, roles: Roles, key: PrivateKey, opt: Optimizer) -> tuple[FloatArray, float | None]:
+def _batch_update(
+    ctx: LRContext, roles: Roles, key: PrivateKey, opt: Optimizer
+) -> tuple[FloatArray, float | None]:
     """Decrypt every party's gradient, take one optimizer step over their concatenation, return the slices.
 
     The rules (rmsprop, adam...) are elementwise, so one optimizer over the concatenation is FATE's

@@ -16,9 +16,15 @@ _TYPES = {"auc": "AUC", "ks": "KS"}
 B = TypeVar("B")
 
 
-def run_epochs(ctx: LRContext, roles: Roles, opt: Optimizer, w: FloatArray, batches: Sequence[B],
-               step: Callable[[B, FloatArray], FloatArray],
-               validate: Callable[[FloatArray, int], None]) -> tuple[FloatArray, int, bool]:
+def run_epochs(
+    ctx: LRContext,
+    roles: Roles,
+    opt: Optimizer,
+    w: FloatArray,
+    batches: Sequence[B],
+    step: Callable[[B, FloatArray], FloatArray],
+    validate: Callable[[FloatArray, int], None],
+) -> tuple[FloatArray, int, bool]:
     """Up to max_iter epochs of `step` over the batches; stops when the arbiter's flag says converged.
 
     Returns the weights, the epochs run and whether training converged.
@@ -60,7 +66,9 @@ def validate_guest(ctx: LRContext, roles: Roles, header: list[str], w: FloatArra
     p = ctx.params
     coef, intercept = (w[:-1], float(w[-1])) if p.init_param.fit_intercept else (w, 0.0)
     frames = [("validate", f) for f in ctx.inputs.data("validate_data")]
-    out = predict_guest(ctx, roles.hosts, LinearPart(header, coef, intercept), frames, p.predict_param.threshold)
+    out = predict_guest(
+        ctx, roles.hosts, LinearPart(header, coef, intercept), frames, p.predict_param.threshold
+    )
     label = np.asarray(out.extra["label"], dtype=np.float64)
     keep = ~np.isnan(label)
     if not keep.any() or np.unique(label[keep]).size < 2:
@@ -71,8 +79,10 @@ def validate_guest(ctx: LRContext, roles: Roles, header: list[str], w: FloatArra
     for name, value in summary.items():
         meta = {"metric_type": _TYPES.get(name, name.upper()), "unit_name": "iters"}
         ctx.metrics.log("validate", f"{ctx.component_name}_{name}", [(epoch, float(value))], meta)
-    ctx.progress(min(1.0, (epoch + 1) / p.max_iter), f"iteration {epoch}: validation " +
-                 ", ".join(f"{k} {v:.4f}" for k, v in summary.items()))
+    ctx.progress(
+        min(1.0, (epoch + 1) / p.max_iter),
+        f"iteration {epoch}: validation " + ", ".join(f"{k} {v:.4f}" for k, v in summary.items()),
+    )
 
 
 __all__ = ["due", "run_epochs", "validate_guest", "validate_host"]

@@ -91,13 +91,24 @@ def fit_guest_gram(ctx: LRContext, roles: Roles) -> GuestFit:
         ctx.progress(0.5 * (j + 1) / (a.shape[1] + 1) / p.max_iter, f"set-up: encrypted column {j}")
     local = [_guest_batch(ctx, roles, key, a[idx], y[idx]) for idx in batches]
     init = p.init_param
-    w = init_weights(frame.features.shape[1], method=init.init_method, fit_intercept=fit_intercept,
-                     init_const=init.init_const, random_seed=init.random_seed)
+    w = init_weights(
+        frame.features.shape[1],
+        method=init.init_method,
+        fit_intercept=fit_intercept,
+        init_const=init.init_const,
+        random_seed=init.random_seed,
+    )
     opt = make_optimizer(p)
     result = GuestFit(list(frame.feature_names), w, 0.0)
     w, result.iters, result.converged = run_epochs(
-        ctx, roles, opt, w, local, lambda b, w: _guest_step(ctx, roles, key, b, w, opt),
-        lambda w, epoch: validate_guest(ctx, roles, result.header, w, epoch))
+        ctx,
+        roles,
+        opt,
+        w,
+        local,
+        lambda b, w: _guest_step(ctx, roles, key, b, w, opt),
+        lambda w, epoch: validate_guest(ctx, roles, result.header, w, epoch),
+    )
     result.coef, result.intercept = (w[:-1], float(w[-1])) if fit_intercept else (w, 0.0)
     return result
 
@@ -105,13 +116,16 @@ def fit_guest_gram(ctx: LRContext, roles: Roles) -> GuestFit:
 def _guest_batch(ctx: LRContext, roles: Roles, key: PublicKey, a: FloatArray, y: FloatArray) -> _GuestBatch:
     blobs = ctx.recv(GRAM_CROSS, roles.hosts[0])
     if not isinstance(blobs, list) or len(blobs) != a.shape[1]:
-        raise InvalidInput(f"HeteroLR: host sent {type(blobs).__name__} for {a.shape[1]} cross-moment columns")
+        raise InvalidInput(
+            f"HeteroLR: host sent {type(blobs).__name__} for {a.shape[1]} cross-moment columns"
+        )
     cross = [EncryptedVector.from_bytes(key, b) for b in blobs]
     return _GuestBatch(a.T @ a, a.T @ y, a.shape[0], cross)
 
 
-def _guest_step(ctx: LRContext, roles: Roles, key: PublicKey, b: _GuestBatch, w: FloatArray,
-                opt: Optimizer) -> FloatArray:
+def _guest_step(
+    ctx: LRContext, roles: Roles, key: PublicKey, b: _GuestBatch, w: FloatArray, opt: Optimizer
+) -> FloatArray:
     p = ctx.params
     fit_intercept = p.init_param.fit_intercept
     mw = _weighted_sum(b.cross, w)  # [[M w_g]]
@@ -154,19 +168,31 @@ def fit_host_gram(ctx: LRContext, roles: Roles) -> HostFit:
     batches = batch_positions(ctx.recv(BATCH_INFO, roles.guest), frame.count)
     local = _host_batches(ctx, roles, key, x, batches)
     init = p.init_param
-    w = init_weights(x.shape[1], method=init.init_method, fit_intercept=False, init_const=init.init_const,
-                     random_seed=init.random_seed)
+    w = init_weights(
+        x.shape[1],
+        method=init.init_method,
+        fit_intercept=False,
+        init_const=init.init_const,
+        random_seed=init.random_seed,
+    )
     opt = make_optimizer(p)
     result = HostFit(list(frame.feature_names), w)
     w, result.iters, result.converged = run_epochs(
-        ctx, roles, opt, w, local, lambda b, w: _host_step(ctx, roles, key, b, w, opt),
-        lambda w, _epoch: validate_host(ctx, roles, result.header, w))
+        ctx,
+        roles,
+        opt,
+        w,
+        local,
+        lambda b, w: _host_step(ctx, roles, key, b, w, opt),
+        lambda w, _epoch: validate_host(ctx, roles, result.header, w),
+    )
     result.coef = w
     return result
 
 
-def _host_batches(ctx: LRContext, roles: Roles, key: PublicKey, x: FloatArray,
-                  batches: list[Indices]) -> list[_HostBatch]:
+def _host_batches(
+    ctx: LRContext, roles: Roles, key: PublicKey, x: FloatArray, batches: list[Indices]
+) -> list[_HostBatch]:
     """Receive the guest's encrypted columns one by one and form [[M_b]], [[v_b]] for every batch."""
     frac = matrix_frac_bits(ctx.params)
     count = ctx.recv(GRAM_COLUMNS, roles.guest)
@@ -187,8 +213,9 @@ def _host_batches(ctx: LRContext, roles: Roles, key: PublicKey, x: FloatArray,
     return out
 
 
-def _host_step(ctx: LRContext, roles: Roles, key: PublicKey, b: _HostBatch, w: FloatArray,
-               opt: Optimizer) -> FloatArray:
+def _host_step(
+    ctx: LRContext, roles: Roles, key: PublicKey, b: _HostBatch, w: FloatArray, opt: Optimizer
+) -> FloatArray:
     mtw = EncryptedVector.concat([c.dot(w, frac_bits=WEIGHT_FRAC_BITS) for c in b.cross])
     send_vector(ctx, GRAM_HOST_PART, mtw.obfuscate(), [roles.guest])
     mw = recv_vector(ctx, GRAM_GUEST_PART, roles.guest, key)  # [[M w_g]]

@@ -93,14 +93,24 @@ def fit_guest(ctx: LRContext, roles: Roles) -> GuestFit:
     key = recv_public_key(ctx, roles.arbiter)
     batches = share_batches(ctx, roles, frame)
     init = p.init_param
-    w = init_weights(x.shape[1], method=init.init_method, fit_intercept=init.fit_intercept,
-                     init_const=init.init_const, random_seed=init.random_seed)
+    w = init_weights(
+        x.shape[1],
+        method=init.init_method,
+        fit_intercept=init.fit_intercept,
+        init_const=init.init_const,
+        random_seed=init.random_seed,
+    )
     opt = make_optimizer(p)
     result = GuestFit(list(frame.feature_names), w, 0.0)
     w, result.iters, result.converged = run_epochs(
-        ctx, roles, opt, w, batches,
+        ctx,
+        roles,
+        opt,
+        w,
+        batches,
         lambda idx, w: _batch_step(ctx, roles, key, _forward(ctx, roles, key, x[idx], y[idx], w), w, opt),
-        lambda w, epoch: validate_guest(ctx, roles, result.header, w, epoch))
+        lambda w, epoch: validate_guest(ctx, roles, result.header, w, epoch),
+    )
     result.coef, result.intercept = (w[:-1], float(w[-1])) if init.fit_intercept else (w, 0.0)
     return result
 
@@ -117,7 +127,9 @@ def share_batches(ctx: LRContext, roles: Roles, frame: Frame) -> list[IntArray]:
     return batches
 
 
-def _forward(ctx: LRContext, roles: Roles, key: PublicKey, x: FloatArray, y: FloatArray, w: FloatArray) -> _Batch:
+def _forward(
+    ctx: LRContext, roles: Roles, key: PublicKey, x: FloatArray, y: FloatArray, w: FloatArray
+) -> _Batch:
     """Exchange the halves of the residual: send [[z_g]] (async) and sum the hosts' [[u_h]]."""
     fit_intercept = ctx.params.init_param.fit_intercept
     wx = x @ (w[:-1] if fit_intercept else w) + (w[-1] if fit_intercept else 0.0)
@@ -139,17 +151,27 @@ def _batch_step(
 ) -> FloatArray:
     p = ctx.params
     fit_intercept = p.init_param.fit_intercept
-    send_vector(ctx, GUEST_GRADIENT, _gradient(batch, w, opt, fit_intercept, matrix_frac_bits(p)).obfuscate(),
-                [roles.arbiter])
+    send_vector(
+        ctx,
+        GUEST_GRADIENT,
+        _gradient(batch, w, opt, fit_intercept, matrix_frac_bits(p)).obfuscate(),
+        [roles.arbiter],
+    )
     if roles.with_loss:
         host_loss = recv_vector(ctx, LOSS_INTERMEDIATE, roles.hosts[0], key)
-        send_vector(ctx, LOSS, _loss(batch, host_loss, w, opt, fit_intercept, matrix_frac_bits(p)).obfuscate(),
-                    [roles.arbiter])
+        send_vector(
+            ctx,
+            LOSS,
+            _loss(batch, host_loss, w, opt, fit_intercept, matrix_frac_bits(p)).obfuscate(),
+            [roles.arbiter],
+        )
     delta = np.asarray(ctx.recv(GUEST_OPTIM_GRADIENT, roles.arbiter), dtype=np.float64)
     return opt.apply(w, delta, intercept_last=fit_intercept)
 
 
-def _gradient(batch: _Batch, w: FloatArray, opt: Optimizer, fit_intercept: bool, frac_bits: int) -> EncryptedVector:
+def _gradient(
+    batch: _Batch, w: FloatArray, opt: Optimizer, fit_intercept: bool, frac_bits: int
+) -> EncryptedVector:
     """[[X^T d / n]] (+ [[mean d]] for the intercept) + alpha * w: hosts' part encrypted, own part plain."""
     n = len(batch.y)
     coef = batch.forward.dot(batch.x, frac_bits=frac_bits) + batch.x.T @ batch.z
@@ -162,7 +184,12 @@ def _gradient(batch: _Batch, w: FloatArray, opt: Optimizer, fit_intercept: bool,
 
 
 def _loss(
-    batch: _Batch, host_part: EncryptedVector, w: FloatArray, opt: Optimizer, fit_intercept: bool, frac_bits: int
+    batch: _Batch,
+    host_part: EncryptedVector,
+    w: FloatArray,
+    opt: Optimizer,
+    fit_intercept: bool,
+    frac_bits: int,
 ) -> EncryptedVector:
     """[[log2 - 0.5 mean(y wx) + 0.125 mean(wx^2) + reg]] with wx = wx_g + wx_h (see fedloom.ml.lr).
 

@@ -63,11 +63,13 @@ def align_to(frame: Frame, ids: list[str]) -> Frame:
     try:
         order = np.fromiter((position[i] for i in ids), dtype=np.intp, count=len(ids))
     except KeyError as exc:
-        raise InvalidInput(f"HeteroLR: guest id {exc.args[0]!r} is not in this host's data; run Intersection "
-                           "before HeteroLR") from None
+        raise InvalidInput(
+            f"HeteroLR: guest id {exc.args[0]!r} is not in this host's data; run Intersection before HeteroLR"
+        ) from None
     if len(ids) != frame.count or len(set(ids)) != len(ids):
-        raise InvalidInput(f"HeteroLR: guest has {len(ids)} rows, this host {frame.count}; run Intersection "
-                           "before HeteroLR")
+        raise InvalidInput(
+            f"HeteroLR: guest has {len(ids)} rows, this host {frame.count}; run Intersection before HeteroLR"
+        )
     return frame.take(order)
 
 
@@ -87,18 +89,31 @@ def fit_host(ctx: LRContext, roles: Roles) -> HostFit:
     x = np.asarray(frame.features, dtype=np.float64)
     batches = batch_positions(ctx.recv(BATCH_INFO, roles.guest), frame.count)
     init = p.init_param
-    w = init_weights(x.shape[1], method=init.init_method, fit_intercept=False, init_const=init.init_const,
-                     random_seed=init.random_seed)
+    w = init_weights(
+        x.shape[1],
+        method=init.init_method,
+        fit_intercept=False,
+        init_const=init.init_const,
+        random_seed=init.random_seed,
+    )
     opt = make_optimizer(p)
     result = HostFit(list(frame.feature_names), w)
     w, result.iters, result.converged = run_epochs(
-        ctx, roles, opt, w, batches, lambda idx, w: _batch_step(ctx, roles, key, x[idx], w, opt),
-        lambda w, _epoch: validate_host(ctx, roles, result.header, w))
+        ctx,
+        roles,
+        opt,
+        w,
+        batches,
+        lambda idx, w: _batch_step(ctx, roles, key, x[idx], w, opt),
+        lambda w, _epoch: validate_host(ctx, roles, result.header, w),
+    )
     result.coef = w
     return result
 
 
-def _batch_step(ctx: LRContext, roles: Roles, key: PublicKey, x: FloatArray, w: FloatArray, opt: Optimizer) -> FloatArray:
+def _batch_step(
+    ctx: LRContext, roles: Roles, key: PublicKey, x: FloatArray, w: FloatArray, opt: Optimizer
+) -> FloatArray:
     """Send [[u_h]] = [[0.25 W_h X_h]], get the residual back, send [[gradient]] to the arbiter."""
     n = x.shape[0]
     wx = x @ w

@@ -143,7 +143,9 @@ class HeteroLRParams(Params):
     @classmethod
     def _optimizer(cls, value: str) -> str:
         if value == "sqn":
-            raise ValueError("optimizer 'sqn' (stochastic quasi-Newton) is not supported by fedloom's HeteroLR")
+            raise ValueError(
+                "optimizer 'sqn' (stochastic quasi-Newton) is not supported by fedloom's HeteroLR"
+            )
         if value not in OPTIMIZER_KINDS:
             raise ValueError(f"optimizer {value!r} is not supported; use one of {list(OPTIMIZER_KINDS)}")
         return value
@@ -174,7 +176,9 @@ class HeteroLRParams(Params):
     def _validation_freqs(cls, value: int | list[int] | None) -> int | list[int] | None:
         points = [value] if isinstance(value, int) else value or []
         if isinstance(value, list) and len(value) > MAX_VALIDATION_POINTS:
-            raise ValueError(f"validation_freqs lists {len(value)} iterations, at most {MAX_VALIDATION_POINTS}")
+            raise ValueError(
+                f"validation_freqs lists {len(value)} iterations, at most {MAX_VALIDATION_POINTS}"
+            )
         if any(not 1 <= v <= MAX_ITER for v in points):
             raise ValueError(f"validation_freqs must be between 1 and {MAX_ITER} (max_iter's bound)")
         return value

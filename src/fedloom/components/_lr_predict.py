@@ -33,7 +33,9 @@ class LinearPart:
             coef = np.array([float(param["weight"][h]) for h in header], dtype=np.float64)
             return cls(header, coef, float(param.get("intercept", 0.0)))
         except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInput(f"HeteroLR: the input model is not a HeteroLR model ({exc!r} missing)") from None
+            raise InvalidInput(
+                f"HeteroLR: the input model is not a HeteroLR model ({exc!r} missing)"
+            ) from None
 
     def score(self, frame: Frame) -> FloatArray:
         """w.x (+ intercept) per row, reading the model's columns by name."""
@@ -73,8 +75,10 @@ def _aligned_host_part(message: Any, frame: Frame, host: Party) -> FloatArray:
     try:
         order = np.fromiter((position[str(i)] for i in frame.ids), dtype=np.intp, count=frame.count)
     except KeyError as exc:
-        raise InvalidInput(f"HeteroLR: id {exc.args[0]!r} is missing at {host[0]} {host[1]}; run Intersection "
-                           "on the data to predict") from None
+        raise InvalidInput(
+            f"HeteroLR: id {exc.args[0]!r} is missing at {host[0]} {host[1]}; run Intersection "
+            "on the data to predict"
+        ) from None
     out: FloatArray = wx[order]
     return out
 
@@ -90,7 +94,9 @@ def _predict_frame(frame: Frame, score: FloatArray, kind: str, threshold: float)
         ),
         "type": np.array([kind] * n, dtype=object),
     }
-    return Frame(ids=frame.ids, features=np.zeros((n, 0)), feature_names=[], id_name=frame.id_name, extra=extra)
+    return Frame(
+        ids=frame.ids, features=np.zeros((n, 0)), feature_names=[], id_name=frame.id_name, extra=extra
+    )
 
 
 def _labels(frame: Frame) -> npt.NDArray[Any]:
@@ -109,5 +115,6 @@ def _concat(frames: list[Frame]) -> Frame:
     if any(col.dtype.kind == "f" for col in (f.extra["label"] for f in frames)):
         extra["label"] = np.concatenate([f.extra["label"].astype(np.float64) for f in frames])
     ids = np.concatenate([f.ids for f in frames])
-    return Frame(ids=ids, features=np.zeros((len(ids), 0)), feature_names=[], id_name=frames[0].id_name,
-                 extra=extra)
+    return Frame(
+        ids=ids, features=np.zeros((len(ids), 0)), feature_names=[], id_name=frames[0].id_name, extra=extra
+    )

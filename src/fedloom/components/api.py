@@ -188,7 +188,9 @@ class Component(Generic[P]):
         if role not in ROLES:
             raise ComponentDefinitionError(f"{where}: unknown role {role!r}; roles are {', '.join(ROLES)}")
         if self._built:
-            raise ComponentDefinitionError(f"{where}: handler {fn.__qualname__} registered after spec() was built")
+            raise ComponentDefinitionError(
+                f"{where}: handler {fn.__qualname__} registered after spec() was built"
+            )
         old = self._handlers.get(key)
         if old is not None:
             raise ComponentDefinitionError(
@@ -205,9 +207,13 @@ class Component(Generic[P]):
         fn = self._handlers.get((role, mode)) or self._handlers.get((role, None))
         if fn is None:
             if role not in self.roles:
-                raise InvalidInput(f"{self.module} does not run as {role}; it runs as {', '.join(sorted(self.roles))}")
+                raise InvalidInput(
+                    f"{self.module} does not run as {role}; it runs as {', '.join(sorted(self.roles))}"
+                )
             modes = sorted(str(m) for r, m in self._handlers if r == role)
-            raise InvalidInput(f"{self.module} has no {mode} handler at {role}; it runs there in {', '.join(modes)}")
+            raise InvalidInput(
+                f"{self.module} has no {mode} handler at {role}; it runs there in {', '.join(modes)}"
+            )
         return fn
 
     def run(self, ctx: Context[P]) -> None:

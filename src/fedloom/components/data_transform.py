@@ -58,8 +58,14 @@ def transform(ctx: Context[DataTransformParams]) -> None:
         out = _apply(frame, model, require_label=True)
         ctx.outputs.set_model(ModelArtifact(MODEL_NAME, model, {"module": MODEL_NAME}))
     ctx.outputs.set_data(out)
-    ctx.outputs.set_summary({"count": out.count, "features": len(out.feature_names),
-                             "label": out.label_name, "missing_filled": bool(model["fill_values"])})
+    ctx.outputs.set_summary(
+        {
+            "count": out.count,
+            "features": len(out.feature_names),
+            "label": out.label_name,
+            "missing_filled": bool(model["fill_values"]),
+        }
+    )
 
 
 def _fit(frame: Frame, p: DataTransformParams) -> dict[str, Any]:
@@ -110,8 +116,14 @@ def _apply(frame: Frame, model: dict[str, Any], *, require_label: bool) -> Frame
             raise InvalidInput(f"DataTransform: label column {label_name!r} has missing values")
     elif label_name is not None and require_label:
         raise InvalidInput(f"DataTransform: label column {label_name!r} not found")
-    return Frame(ids=frame.ids, features=feats, feature_names=header, label=label, label_name=label_name,
-                 id_name=frame.id_name)
+    return Frame(
+        ids=frame.ids,
+        features=feats,
+        feature_names=header,
+        label=label,
+        label_name=label_name,
+        id_name=frame.id_name,
+    )
 
 
 SPEC = data_transform.spec()

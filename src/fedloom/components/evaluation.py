@@ -50,8 +50,9 @@ def evaluate_guest(ctx: Context[EvaluationParams]) -> None:
     by_source: dict[str, dict[str, dict[str, float]]] = {}
     for frame in frames:
         source = str(frame.meta.get("component", DEFAULT_SOURCE))
-        by_source[source] = {split: _evaluate_split(ctx, frame, rows, source, split)
-                             for split, rows in _splits(frame).items()}
+        by_source[source] = {
+            split: _evaluate_split(ctx, frame, rows, source, split) for split, rows in _splits(frame).items()
+        }
     ctx.outputs.set_data(frames[0])
     # One upstream (the usual case): {split: {metric: value}}; several: keyed by upstream first.
     ctx.outputs.set_summary(next(iter(by_source.values())) if len(by_source) == 1 else dict(by_source))
@@ -66,15 +67,19 @@ def evaluate_other(ctx: Context[EvaluationParams]) -> None:
 
 def _check_supported(p: EvaluationParams) -> None:
     if p.eval_type == "clustering":
-        raise InvalidInput('Evaluation: eval_type "clustering" is not supported yet; use binary, multi or regression')
+        raise InvalidInput(
+            'Evaluation: eval_type "clustering" is not supported yet; use binary, multi or regression'
+        )
 
 
 def _splits(frame: Frame) -> dict[str, Rows]:
     """Row indices per `type` (train, validate, test first, then any other), rows without a label left out."""
     missing = [c for c in ("label", "type") if c not in frame.extra]
     if missing:
-        raise InvalidInput(f"Evaluation: input lacks the prediction columns {missing}; expected label, "
-                           "predict_result, predict_score, predict_detail, type")
+        raise InvalidInput(
+            f"Evaluation: input lacks the prediction columns {missing}; expected label, "
+            "predict_result, predict_score, predict_detail, type"
+        )
     kinds = np.asarray(frame.extra["type"]).astype(str)
     labelled = _has_label(frame.extra["label"])
     found = list(dict.fromkeys(kinds.tolist()))

@@ -36,7 +36,9 @@ def fit_arbiter_task(ctx: LRContext) -> None:
     fit = fit_arbiter(ctx, roles_of(ctx))
     # FATE's arbiter keeps no model: an empty param marks that it took part.
     ctx.outputs.set_model(ModelArtifact(MODULE, {}, model_meta(ctx.params)))
-    ctx.outputs.set_summary({"iters": fit.iters, "is_converged": fit.converged, "loss_history": fit.loss_history})
+    ctx.outputs.set_summary(
+        {"iters": fit.iters, "is_converged": fit.converged, "loss_history": fit.loss_history}
+    )
 
 
 def _moments(ctx: LRContext, roles: Roles) -> bool:
@@ -54,9 +56,19 @@ def fit_guest_task(ctx: LRContext) -> None:
     param = fit.param()
     ctx.outputs.set_model(ModelArtifact(MODULE, param, model_meta(ctx.params)))
     part = LinearPart(fit.header, fit.coef, fit.intercept)
-    ctx.outputs.set_data(predict_guest(ctx, roles.hosts, part, eval_frames(ctx), ctx.params.predict_param.threshold))
-    ctx.outputs.set_summary({"coef": param["weight"], "intercept": fit.intercept, "is_converged": fit.converged,
-                             "iters": fit.iters, "one_vs_rest": False, "best_iteration": -1})
+    ctx.outputs.set_data(
+        predict_guest(ctx, roles.hosts, part, eval_frames(ctx), ctx.params.predict_param.threshold)
+    )
+    ctx.outputs.set_summary(
+        {
+            "coef": param["weight"],
+            "intercept": fit.intercept,
+            "is_converged": fit.converged,
+            "iters": fit.iters,
+            "one_vs_rest": False,
+            "best_iteration": -1,
+        }
+    )
 
 
 @hetero_lr.host()

@@ -44,8 +44,13 @@ class IntersectParams(Params):
     random_bit: int | None = Field(default=None, ge=1, le=MAX_RANDOM_BIT)
 
     @field_validator(
-        "rsa_params", "dh_params", "ecdh_params", "raw_params", "intersect_cache_param",
-        "intersect_preprocess_params", "encode_params",
+        "rsa_params",
+        "dh_params",
+        "ecdh_params",
+        "raw_params",
+        "intersect_cache_param",
+        "intersect_preprocess_params",
+        "encode_params",
     )
     @classmethod
     def _bounded_numbers(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -79,7 +84,9 @@ def intersect_host(ctx: Context[IntersectParams]) -> None:
 def _finish(ctx: Context[IntersectParams], frame: Frame, out: Frame | None) -> None:
     if out is not None:
         ctx.outputs.set_data(out)
-        ctx.outputs.set_summary({"intersect_num": out.count, "intersect_rate": out.count / max(frame.count, 1)})
+        ctx.outputs.set_summary(
+            {"intersect_num": out.count, "intersect_rate": out.count / max(frame.count, 1)}
+        )
     ctx.progress(1.0, f"intersection: {0 if out is None else out.count} ids")
 
 
@@ -95,7 +102,9 @@ def _guest(ctx: Context[IntersectParams], frame: Frame) -> Frame | None:
     matches = [psi.match(ctx.recv("guest_reblinded", h), ctx.recv("host_blinded", h)) for h in hosts]
     result, positions = psi.intersect(matches)
     for host, pos in zip(hosts, positions, strict=True):
-        ctx.send("intersect_positions", pos if ctx.params.sync_intersect_ids else np.zeros(0, np.int64), [host])
+        ctx.send(
+            "intersect_positions", pos if ctx.params.sync_intersect_ids else np.zeros(0, np.int64), [host]
+        )
     ctx.log.info("intersection: %d of %d guest rows", len(result.indices), frame.count)
     return _output(frame, result.indices, ctx.params.only_output_key)
 

@@ -28,7 +28,9 @@ _SILENT_CONF_KEYS = frozenset({"conf_path", "dsl_path", "local"})
 _V1_ONLY_KEYS = ("role_parameters", "algorithm_parameters")
 
 
-def parse_job(dsl: Any, conf: Any, catalog: ComponentCatalog, *, max_components: int | None = None) -> JobPlan:
+def parse_job(
+    dsl: Any, conf: Any, catalog: ComponentCatalog, *, max_components: int | None = None
+) -> JobPlan:
     """Validate both documents (spec §2.2, §3) or raise InvalidInput naming the component and field.
 
     `max_components` bounds the DSL (None: no bound, for jobs already stored); parsing is linear in

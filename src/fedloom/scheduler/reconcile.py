@@ -46,7 +46,9 @@ class PartyGateway(Protocol):
 
     def start_task(self, job_id: str, component: str, version: int, party: Party) -> None: ...
 
-    def stop_task(self, job_id: str, component: str, version: int, party: Party, status: TaskStatus) -> None: ...
+    def stop_task(
+        self, job_id: str, component: str, version: int, party: Party, status: TaskStatus
+    ) -> None: ...
 
     def job_ended(self, job_id: str, party: Party, status: JobStatus) -> None: ...
 
@@ -81,9 +83,14 @@ class JobLimits:
 class Scheduler:
     """Owns the initiator's job state machine. `notify(job_id)` is cheap and thread-safe."""
 
-    def __init__(self, jobs: JobStore, gateway: PartyGateway, limits: JobLimits,
-                 dependencies: Callable[[JobRow], Mapping[str, Iterable[str]]],
-                 on_end: Callable[[JobRow, JobStatus], None] | None = None) -> None:
+    def __init__(
+        self,
+        jobs: JobStore,
+        gateway: PartyGateway,
+        limits: JobLimits,
+        dependencies: Callable[[JobRow], Mapping[str, Iterable[str]]],
+        on_end: Callable[[JobRow, JobStatus], None] | None = None,
+    ) -> None:
         self._jobs = jobs
         self._gateway = gateway
         self._limits = limits
@@ -217,7 +224,9 @@ class Scheduler:
             if not self._jobs.apply_resources(job.job_id, need):
                 self._note_waiting(job, need)
                 continue
-            if self._jobs.transition_job(job.job_id, JobStatus.RUNNING, start_time=now_ms(), status_message=""):
+            if self._jobs.transition_job(
+                job.job_id, JobStatus.RUNNING, start_time=now_ms(), status_message=""
+            ):
                 running += 1
                 self.reconcile(job.job_id)
             else:  # stopped between the read and the move: give the cores back
@@ -225,8 +234,9 @@ class Scheduler:
 
     def _note_waiting(self, job: JobRow, need: dict[int, int]) -> None:
         free = {p: r.remaining_cores for p, r in self._jobs.party_resources(need).items()}
-        short = [f"party {p} needs {c} cores, {free.get(p, 0)} free" for p, c in need.items()
-                 if free.get(p, 0) < c]
+        short = [
+            f"party {p} needs {c} cores, {free.get(p, 0)} free" for p, c in need.items() if free.get(p, 0) < c
+        ]
         msg = "waiting for resources: " + "; ".join(short) if short else "waiting in the queue"
         if job.status_message != msg:
             self._jobs.update_job(job.job_id, status_message=msg)
@@ -268,16 +278,24 @@ class Scheduler:
         self._jobs.set_federated_statuses(job_id, changes)
         return fed
 
-    def _start_ready(self, job: JobRow, by_cpn: dict[str, list[TaskState]], fed: dict[str, TaskStatus]) -> None:
+    def _start_ready(
+        self, job: JobRow, by_cpn: dict[str, list[TaskState]], fed: dict[str, TaskStatus]
+    ) -> None:
         """Start ready components in DSL order while every party of each has a free slot: at most
         `task_parallelism` tasks of one job run at once at each (role, party) — FATE's meaning."""
         deps = self._job_dependencies(job.job_id)
         limits = self._parallelism(job.job_id)
-        busy = Counter(r.party for rows in by_cpn.values() for r in rows if r.party_status == TaskStatus.RUNNING)
+        busy = Counter(
+            r.party for rows in by_cpn.values() for r in rows if r.party_status == TaskStatus.RUNNING
+        )
         starts: list[TaskState] = []
         for cpn, upstream in deps.items():
             rows = by_cpn.get(cpn)
-            if not rows or fed[cpn] != TaskStatus.WAITING or any(r.party_status != TaskStatus.WAITING for r in rows):
+            if (
+                not rows
+                or fed[cpn] != TaskStatus.WAITING
+                or any(r.party_status != TaskStatus.WAITING for r in rows)
+            ):
                 continue
             if not all(fed.get(up, TaskStatus.SUCCESS) in SUCCESSFUL for up in upstream):
                 continue
@@ -295,7 +313,9 @@ class Scheduler:
     def _parallelism(self, job_id: str) -> dict[Party, int]:
         limits = self._parallel.get(job_id)
         if limits is None:
-            limits = {Party(r.role, r.party_id): task_parallelism(r) for r in self._jobs.jobs(job_id, light=True)}
+            limits = {
+                Party(r.role, r.party_id): task_parallelism(r) for r in self._jobs.jobs(job_id, light=True)
+            }
             self._parallel[job_id] = limits
         return limits
 
@@ -312,36 +332,58 @@ class Scheduler:
         state = self._jobs.job_cancel_state(job_id)
         return state is not None and state == (JobStatus.RUNNING, False)
 
-    def _handle_failures(self, job: JobRow, by_cpn: dict[str, list[TaskState]],
-                         failed: dict[str, TaskStatus]) -> None:
-        retry = [by_cpn[cpn] for cpn, status in failed.items()
-                 if status in AUTO_RETRY and min(r.auto_retries for r in by_cpn[cpn]) > 0]
+    def _handle_failures(
+        self, job: JobRow, by_cpn: dict[str, list[TaskState]], failed: dict[str, TaskStatus]
+    ) -> None:
+        retry = [
+            by_cpn[cpn]
+            for cpn, status in failed.items()
+            if status in AUTO_RETRY and min(r.auto_retries for r in by_cpn[cpn]) > 0
+        ]
         if retry:
             with self._lock:  # no retry once a stop has begun: the cancel signal is read under the lock
                 if self._still_running(job.job_id):
                     for rows in retry:
-                        self._new_version(job.job_id, rows, retries_left=min(r.auto_retries for r in rows) - 1)
+                        self._new_version(
+                            job.job_id, rows, retries_left=min(r.auto_retries for r in rows) - 1
+                        )
             self.notify(job.job_id)
             return
         cpn, status = next(iter(failed.items()))
         reason = next((r.error_report for r in by_cpn[cpn] if r.error_report), "")
         where = next((f"{r.role} {r.party_id}" for r in by_cpn[cpn] if r.party_status in INTERRUPT), "")
         msg = f"component {cpn} {status} at {where}: {reason}".strip().rstrip(":")
-        self.end_job(job.job_id, JobStatus.CANCELED if status == TaskStatus.CANCELED else JobStatus.FAILED, msg)
+        self.end_job(
+            job.job_id, JobStatus.CANCELED if status == TaskStatus.CANCELED else JobStatus.FAILED, msg
+        )
 
     def _new_version(self, job_id: str, rows: list[TaskState], retries_left: int) -> None:
         for r in rows:
             if r.party_status == TaskStatus.RUNNING:
-                self._gateway.stop_task(job_id, r.component_name, r.task_version, r.party, TaskStatus.CANCELED)
+                self._gateway.stop_task(
+                    job_id, r.component_name, r.task_version, r.party, TaskStatus.CANCELED
+                )
         t = now_ms()
-        self._jobs.add_tasks([
-            TaskRow(job_id=job_id, component_name=r.component_name, task_version=r.task_version + 1,
-                    role=r.role, party_id=r.party_id, task_id=r.task_id, component_module=r.component_module,
-                    status=TaskStatus.WAITING, party_status=TaskStatus.WAITING, need_run=r.need_run,
+        self._jobs.add_tasks(
+            [
+                TaskRow(
+                    job_id=job_id,
+                    component_name=r.component_name,
+                    task_version=r.task_version + 1,
+                    role=r.role,
+                    party_id=r.party_id,
+                    task_id=r.task_id,
+                    component_module=r.component_module,
+                    status=TaskStatus.WAITING,
+                    party_status=TaskStatus.WAITING,
+                    need_run=r.need_run,
                     auto_retries=retries_left,
-                    create_time=t, update_time=t)
-            for r in rows
-        ])
+                    create_time=t,
+                    update_time=t,
+                )
+                for r in rows
+            ]
+        )
 
     def _update_progress(self, job: JobRow, fed: dict[str, TaskStatus]) -> None:
         done = sum(1 for s in fed.values() if s in END)
@@ -368,15 +410,22 @@ class Scheduler:
             registered = status == JobStatus.SUCCESS and self._end_hook_first(job_id, rows[0])
             t = now_ms()
             start = min((r.start_time or r.create_time) for r in rows)
-            moved = self._jobs.transition_job(job_id, status, end_time=t, elapsed=t - start,
-                                              status_message=message[:4000], tag="job_end",
-                                              progress=100 if status == JobStatus.SUCCESS else rows[0].progress)
+            moved = self._jobs.transition_job(
+                job_id,
+                status,
+                end_time=t,
+                elapsed=t - start,
+                status_message=message[:4000],
+                tag="job_end",
+                progress=100 if status == JobStatus.SUCCESS else rows[0].progress,
+            )
             if status != JobStatus.SUCCESS:
                 task_status = TaskStatus(status)  # an interrupt: the same word for a task
                 self._jobs.end_waiting_tasks(job_id, task_status)
                 for task in self._jobs.running_job_tasks(job_id):
-                    self._gateway.stop_task(job_id, task.component_name, task.task_version, task.party,
-                                            task_status)
+                    self._gateway.stop_task(
+                        job_id, task.component_name, task.task_version, task.party, task_status
+                    )
                 # Federated statuses follow the parties': no row is left waiting or running.
                 self._sync_statuses(job_id, _group(self._jobs.task_states(job_id, open_only=True)))
             self._jobs.return_resources(job_id, cores_needed(rows))
@@ -414,15 +463,26 @@ class Scheduler:
         """New task versions for `components` (already including downstream); job back to waiting."""
         tasks = _group(self._jobs.task_states(job_id))
         chosen = [c for c in components if c in tasks]
-        redo = [c for c in chosen
-                if force or federated_task_status(r.party_status for r in tasks[c]) not in SUCCESSFUL]
+        redo = [
+            c
+            for c in chosen
+            if force or federated_task_status(r.party_status for r in tasks[c]) not in SUCCESSFUL
+        ]
         for cpn in redo:
             self._new_version(job_id, tasks[cpn], retries_left=min(r.auto_retries for r in tasks[cpn]))
         if redo:
             job = self._jobs.initiator_job(job_id)
             if job is not None and job.status in END:
-                self._jobs.transition_job(job_id, JobStatus.WAITING, end_time=None, elapsed=None,
-                                          cancel_signal=False, progress=0, tag="", status_message="rerun")
+                self._jobs.transition_job(
+                    job_id,
+                    JobStatus.WAITING,
+                    end_time=None,
+                    elapsed=None,
+                    cancel_signal=False,
+                    progress=0,
+                    tag="",
+                    status_message="rerun",
+                )
             self.notify(job_id)
         return redo
 

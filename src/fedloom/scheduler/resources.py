@@ -43,4 +43,11 @@ def job_timeout(row: JobRow) -> int:
     return job_parameters(row).timeout
 
 
-__all__ = ["cores_by_party", "cores_needed", "job_parameters", "job_timeout", "task_cores", "task_parallelism"]
+__all__ = [
+    "cores_by_party",
+    "cores_needed",
+    "job_parameters",
+    "job_timeout",
+    "task_cores",
+    "task_parallelism",
+]

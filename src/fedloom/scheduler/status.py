@@ -21,7 +21,14 @@ _T = TaskStatus
 
 # FATE's StatusSet level order; higher wins ties between interrupt statuses.
 LEVEL: dict[str, int] = {
-    _T.WAITING: 0, "ready": 1, _T.RUNNING: 2, _T.CANCELED: 3, _T.TIMEOUT: 4, _T.FAILED: 5, _T.PASS: 6, _T.SUCCESS: 7,
+    _T.WAITING: 0,
+    "ready": 1,
+    _T.RUNNING: 2,
+    _T.CANCELED: 3,
+    _T.TIMEOUT: 4,
+    _T.FAILED: 5,
+    _T.PASS: 6,
+    _T.SUCCESS: 7,
 }
 END: frozenset[TaskStatus] = frozenset({_T.CANCELED, _T.TIMEOUT, _T.FAILED, _T.PASS, _T.SUCCESS})
 INTERRUPT: frozenset[TaskStatus] = frozenset({_T.CANCELED, _T.TIMEOUT, _T.FAILED})

@@ -91,8 +91,17 @@ class ParametersUpdated:
 class JobService:
     """Jobs as the initiator and the API see them; the parties' side is the PartyService."""
 
-    def __init__(self, settings: Settings, jobs: JobStore, tracking: TrackingStore, tables: TableStore,
-                 plans: PlanCache, scheduler: Scheduler, party: PartyService, models: ModelService) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        jobs: JobStore,
+        tracking: TrackingStore,
+        tables: TableStore,
+        plans: PlanCache,
+        scheduler: Scheduler,
+        party: PartyService,
+        models: ModelService,
+    ) -> None:
         self._settings = settings
         self._jobs = jobs
         self._tracking = tracking
@@ -157,8 +166,10 @@ class JobService:
         total = self._settings.total_cores
         for pid, cores in need.items():
             if cores > total:
-                raise InvalidInput(f"job_parameters: party {pid} would reserve {cores} cores (task_cores x "
-                                   f"task_parallelism) but has {total} in total; lower task_cores")
+                raise InvalidInput(
+                    f"job_parameters: party {pid} would reserve {cores} cores (task_cores x "
+                    f"task_parallelism) but has {total} in total; lower task_cores"
+                )
 
     def _check_party_inputs(self, plan: JobPlan, parties: list[Party]) -> None:
         """A party refuses a job whose Reader names a table it does not have."""
@@ -169,20 +180,42 @@ class JobService:
                 if (role, pid) in parties and plan.need_run(name, role, pid):
                     reader_table(name, plan.params(name, role, pid), Party(role, pid), self._tables)
 
-    def _job_row(self, plan: JobPlan, job_id: str, party: Party, model_id: str, model_version: str,
-                 train_conf: JsonObject) -> JobRow:
+    def _job_row(
+        self,
+        plan: JobPlan,
+        job_id: str,
+        party: Party,
+        model_id: str,
+        model_version: str,
+        train_conf: JsonObject,
+    ) -> JobRow:
         t = now_ms()
         role, pid = party
         jp = self._party_job_parameters(plan, party)
         jp.update(model_id=model_id, model_version=model_version)
         init_role, init_pid = plan.initiator
         return JobRow(
-            job_id=job_id, role=role, party_id=pid, is_initiator=(role == init_role and pid == init_pid),
-            initiator_role=init_role, initiator_party_id=init_pid, status=JobStatus.WAITING, tag="",
-            description="", status_message="", dsl=plan.dsl, runtime_conf=plan.conf,
+            job_id=job_id,
+            role=role,
+            party_id=pid,
+            is_initiator=(role == init_role and pid == init_pid),
+            initiator_role=init_role,
+            initiator_party_id=init_pid,
+            status=JobStatus.WAITING,
+            tag="",
+            description="",
+            status_message="",
+            dsl=plan.dsl,
+            runtime_conf=plan.conf,
             runtime_conf_on_party={"job_parameters": jp, "local": {"role": role, "party_id": pid}},
-            train_runtime_conf=train_conf, roles={k: list(v) for k, v in plan.roles.items()},
-            progress=0, cancel_signal=False, cores=0, resource_in_use=False, create_time=t, update_time=t,
+            train_runtime_conf=train_conf,
+            roles={k: list(v) for k, v in plan.roles.items()},
+            progress=0,
+            cancel_signal=False,
+            cores=0,
+            resource_in_use=False,
+            create_time=t,
+            update_time=t,
         )
 
     # ---- queries ----------------------------------------------------------------------------
@@ -201,16 +234,36 @@ class JobService:
         init = next((r for r in rows if r.is_initiator), rows[0])
         return Party(role or init.role, party_id if party_id is not None else init.party_id)
 
-    def query(self, job_id: str | None = None, role: str | None = None, party_id: int | None = None,
-              status: str | None = None, is_initiator: bool | None = None, tag: str | None = None) -> list[JobRow]:
-        given = {"job_id": job_id, "role": role, "party_id": party_id, "status": status,
-                 "is_initiator": is_initiator, "tag": tag}
+    def query(
+        self,
+        job_id: str | None = None,
+        role: str | None = None,
+        party_id: int | None = None,
+        status: str | None = None,
+        is_initiator: bool | None = None,
+        tag: str | None = None,
+    ) -> list[JobRow]:
+        given = {
+            "job_id": job_id,
+            "role": role,
+            "party_id": party_id,
+            "status": status,
+            "is_initiator": is_initiator,
+            "tag": tag,
+        }
         return self._jobs.query_jobs(**{k: v for k, v in given.items() if v is not None})
 
     def list_jobs(self, q: JobListQuery) -> JobPage:
         rows, total = self._jobs.list_jobs(
-            limit=q.limit, page=q.page, job_id_like=q.job_id, description_like=q.description,
-            party_id=q.party_id, roles=q.roles, statuses=q.statuses, order_by=q.order_by, order=q.order,
+            limit=q.limit,
+            page=q.page,
+            job_id_like=q.job_id,
+            description_like=q.description,
+            party_id=q.party_id,
+            roles=q.roles,
+            statuses=q.statuses,
+            order_by=q.order_by,
+            order=q.order,
         )
         return JobPage(rows, total)
 
@@ -268,28 +321,36 @@ class JobService:
         scheduler = self._scheduler
         redo = scheduler.call(lambda: scheduler.rerun(job_id, targets, force))
         if not redo:
-            raise OperationFailed(f"nothing to rerun in job {job_id}: components already succeeded "
-                                  "(use force to rerun them anyway)")
+            raise OperationFailed(
+                f"nothing to rerun in job {job_id}: components already succeeded "
+                "(use force to rerun them anyway)"
+            )
         return redo
 
     def update_notes(self, job_id: str, role: str | None, party_id: int | None, notes: str) -> None:
         self.require(job_id)
         self._jobs.update_job(job_id, role, party_id, description=notes)
 
-    def update_parameters(self, job_id: str, job_parameters: JsonObject | None,
-                          component_parameters: JsonObject | None) -> ParametersUpdated:
+    def update_parameters(
+        self, job_id: str, job_parameters: JsonObject | None, component_parameters: JsonObject | None
+    ) -> ParametersUpdated:
         """Deep-merge new parameters into the stored conf (validated as a whole before anything changes)."""
         rows = self.require(job_id)
         conf = dict(rows[0].runtime_conf)
         if job_parameters:
             conf["job_parameters"] = deep_merge(conf.get("job_parameters", {}), job_parameters)
         if component_parameters:
-            conf["component_parameters"] = deep_merge(conf.get("component_parameters", {}), component_parameters)
+            conf["component_parameters"] = deep_merge(
+                conf.get("component_parameters", {}), component_parameters
+            )
         plan = self._plans.parse(rows[0].dsl, conf)
         self._jobs.update_job(job_id, runtime_conf=plan.conf)
         self._plans.forget(job_id)
-        return ParametersUpdated(plan.conf.get("job_parameters", {}), plan.conf.get("component_parameters", {}),
-                                 list(plan.components))
+        return ParametersUpdated(
+            plan.conf.get("job_parameters", {}),
+            plan.conf.get("component_parameters", {}),
+            list(plan.components),
+        )
 
     def clean(self, job_id: str) -> None:
         self.require(job_id)

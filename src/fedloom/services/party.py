@@ -31,8 +31,15 @@ log = logging.getLogger(__name__)
 class PartyService:
     """What a party does when the initiator commands it. In standalone every party is local."""
 
-    def __init__(self, settings: Settings, stores: Stores, tables: TableStore, plans: PlanCache,
-                 on_task_end: Callable[[str], None], federation_secret: bytes) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        stores: Stores,
+        tables: TableStore,
+        plans: PlanCache,
+        on_task_end: Callable[[str], None],
+        federation_secret: bytes,
+    ) -> None:
         self._settings = settings
         self._federation_secret = federation_secret
         self._mailbox = Mailbox(federation_dir(settings.resolved_data_dir))
@@ -54,7 +61,9 @@ class PartyService:
         except Exception as exc:  # any failure to launch becomes the task's error, shown to the user
             msg = exc.message if hasattr(exc, "message") else f"{type(exc).__name__}: {exc}"
             log.warning("could not start %s: %s", key, msg)
-            self._stores.jobs.transition_task(key, TaskStatus.FAILED, end_time=now_ms(), error_report=str(msg)[:4000])
+            self._stores.jobs.transition_task(
+                key, TaskStatus.FAILED, end_time=now_ms(), error_report=str(msg)[:4000]
+            )
             self._on_task_end(job_id)
 
     def stop_task(self, job_id: str, component: str, version: int, party: Party, status: str) -> None:
@@ -62,7 +71,12 @@ class PartyService:
         row = self._stores.jobs.task(key)
         # The status first: the exit of the killed process must not be mistaken for a crash.
         self._stores.jobs.transition_task(key, TaskStatus(status), end_time=now_ms(), kill_status=True)
-        if not self.pool.kill(key) and row is not None and row.run_pid and row.party_status == TaskStatus.RUNNING:
+        if (
+            not self.pool.kill(key)
+            and row is not None
+            and row.run_pid
+            and row.party_status == TaskStatus.RUNNING
+        ):
             _kill_orphan(row.run_pid)  # started by a previous server: we hold no handle to it
 
     def job_ended(self, job_id: str, party: Party, status: str) -> None:
@@ -73,7 +87,9 @@ class PartyService:
         row = self._stores.jobs.task(spec.key)
         if row is not None and row.party_status == TaskStatus.RUNNING:
             why = f"task process exited with code {exitcode} before reporting an end status"
-            self._stores.jobs.transition_task(spec.key, TaskStatus.FAILED, end_time=now_ms(), error_report=why)
+            self._stores.jobs.transition_task(
+                spec.key, TaskStatus.FAILED, end_time=now_ms(), error_report=why
+            )
         self._on_task_end(spec.job_id)
 
     # ---- recovery ---------------------------------------------------------------------------
@@ -85,7 +101,10 @@ class PartyService:
                 _kill_orphan(row.run_pid)
             key = TaskKey(row.job_id, row.component_name, row.task_version, row.role, row.party_id)
             self._stores.jobs.transition_task(
-                key, TaskStatus.FAILED, end_time=now_ms(), auto_retries=row.auto_retries + 1,
+                key,
+                TaskStatus.FAILED,
+                end_time=now_ms(),
+                auto_retries=row.auto_retries + 1,
                 error_report="interrupted: the server stopped while the task was running",
             )
             count += 1
@@ -109,19 +128,30 @@ class PartyService:
         params = plan.params(component, role, pid)
         data_inputs = self._bind_data(job, node, party, params)
         return TaskSpec(
-            job_id=job_id, component_name=component, module=node.module, task_version=version, role=role,
-            party_id=pid, parties={k: list(v) for k, v in plan.roles.items()}, params=params,
-            need_run=plan.need_run(component, role, pid), data_inputs=data_inputs,
+            job_id=job_id,
+            component_name=component,
+            module=node.module,
+            task_version=version,
+            role=role,
+            party_id=pid,
+            parties={k: list(v) for k, v in plan.roles.items()},
+            params=params,
+            need_run=plan.need_run(component, role, pid),
+            data_inputs=data_inputs,
             model_inputs=self._bind_models(job, plan, node.model_inputs, node.pipeline_model_refs, party),
             isometric_inputs=self._bind_models(job, plan, node.isometric_model_inputs, (), party),
-            task_cores=task_cores(job), database_url=self._settings.sqlalchemy_url,
+            task_cores=task_cores(job),
+            database_url=self._settings.sqlalchemy_url,
             data_dir=str(self._settings.resolved_data_dir),
             federation_timeout=self._settings.federation_timeout,
-            federation_key=session_key(self._federation_secret, session_name(job_id, component, version)).hex(),
+            federation_key=session_key(
+                self._federation_secret, session_name(job_id, component, version)
+            ).hex(),
         )
 
-    def _bind_data(self, job: JobRow, node: ComponentNode, party: Party, params: dict[str, Any]
-                   ) -> dict[str, list[TableBinding]]:
+    def _bind_data(
+        self, job: JobRow, node: ComponentNode, party: Party, params: dict[str, Any]
+    ) -> dict[str, list[TableBinding]]:
         out = self._tables_named_by_params(node, params, party)
         for key, refs in node.data_inputs.items():
             # An upstream that produced nothing at this party (it does not run for this role, e.g.
@@ -130,8 +160,9 @@ class PartyService:
             out[key] = [b for b in bound if b is not None]
         return out
 
-    def _tables_named_by_params(self, node: ComponentNode, params: dict[str, Any], party: Party
-                                ) -> dict[str, list[TableBinding]]:
+    def _tables_named_by_params(
+        self, node: ComponentNode, params: dict[str, Any], party: Party
+    ) -> dict[str, list[TableBinding]]:
         """The one input not bound by a DSL edge: the table a Reader names in its `table` parameter
         (checked as at submit, `services.readers`), or the output of an earlier job it names there."""
         if not get_component(node.module).reads_table:
@@ -140,13 +171,20 @@ class PartyService:
         if named is not None:
             return {"table": [TableBinding(namespace=named.namespace, name=named.name)]}
         table = params["table"]
-        return {"table": [self._output_table(table["job_id"], table.get("component_name") or "",
-                                             table.get("data") or "data", party)]}
+        return {
+            "table": [
+                self._output_table(
+                    table["job_id"], table.get("component_name") or "", table.get("data") or "data", party
+                )
+            ]
+        }
 
     def _output_table(self, job_id: str, component: str, alias: str, party: Party) -> TableBinding:
         found = self._find_output(job_id, component, alias, party)
         if found is None:
-            raise NotFound(f"input {component}.{alias} has no output at {party.role} {party.party_id} (job {job_id})")
+            raise NotFound(
+                f"input {component}.{alias} has no output at {party.role} {party.party_id} (job {job_id})"
+            )
         return found
 
     def _find_output(self, job_id: str, component: str, alias: str, party: Party) -> TableBinding | None:
@@ -154,29 +192,45 @@ class PartyService:
         row = next((r for r in rows if r.data_name == alias), None)
         return None if row is None else TableBinding(namespace=row.table_namespace, name=row.table_name)
 
-    def _bind_models(self, job: JobRow, plan: JobPlan, refs: Iterable[Ref], pipeline_refs: tuple[Ref, ...],
-                     party: Party) -> list[ModelBinding]:
-        out = [ModelBinding(job_id=job.job_id, component_name=r.component, role=party.role, party_id=party.party_id)
-               for r in refs]
+    def _bind_models(
+        self, job: JobRow, plan: JobPlan, refs: Iterable[Ref], pipeline_refs: tuple[Ref, ...], party: Party
+    ) -> list[ModelBinding]:
+        out = [
+            ModelBinding(
+                job_id=job.job_id, component_name=r.component, role=party.role, party_id=party.party_id
+            )
+            for r in refs
+        ]
         if pipeline_refs:
             deployed = self._deployed_components(plan, party)
             for r in pipeline_refs:
                 src = deployed.get(r.component)
                 if src is None:
                     raise NotFound(f"deployed model has no component {r.component}")
-                out.append(ModelBinding(job_id=src["job_id"], component_name=src.get("component_name",
-                                        r.component), task_version=src.get("task_version"),
-                                        role=party.role, party_id=party.party_id))
+                out.append(
+                    ModelBinding(
+                        job_id=src["job_id"],
+                        component_name=src.get("component_name", r.component),
+                        task_version=src.get("task_version"),
+                        role=party.role,
+                        party_id=party.party_id,
+                    )
+                )
         return out
 
     def _deployed_components(self, plan: JobPlan, party: Party) -> Mapping[str, Any]:
         jp = plan.conf.get("job_parameters", {}).get("common", {})
-        rows = self._stores.tracking.pipeline_models(model_id=jp.get("model_id"),
-                                                     model_version=str(jp.get("model_version")),
-                                                     role=party.role, party_id=party.party_id)
+        rows = self._stores.tracking.pipeline_models(
+            model_id=jp.get("model_id"),
+            model_version=str(jp.get("model_version")),
+            role=party.role,
+            party_id=party.party_id,
+        )
         if not rows:
-            raise NotFound(f"model {jp.get('model_id')} {jp.get('model_version')} not found at "
-                           f"{party.role} {party.party_id}")
+            raise NotFound(
+                f"model {jp.get('model_id')} {jp.get('model_version')} not found at "
+                f"{party.role} {party.party_id}"
+            )
         return dict(rows[0].components)
 
     def new_task_rows(self, job_id: str, plan: JobPlan, parties: list[Party]) -> list[TaskRow]:
@@ -186,12 +240,23 @@ class PartyService:
             for role, pid in plan.parties_of(name):
                 if (role, pid) not in parties:
                     continue
-                rows.append(TaskRow(
-                    job_id=job_id, component_name=name, task_version=0, role=role, party_id=pid,
-                    task_id=f"{job_id}_{name}", component_module=node.module, status=TaskStatus.WAITING,
-                    party_status=TaskStatus.WAITING, need_run=plan.need_run(name, role, pid),
-                    auto_retries=int(plan.job_parameters(role, pid).auto_retries), create_time=t, update_time=t,
-                ))
+                rows.append(
+                    TaskRow(
+                        job_id=job_id,
+                        component_name=name,
+                        task_version=0,
+                        role=role,
+                        party_id=pid,
+                        task_id=f"{job_id}_{name}",
+                        component_module=node.module,
+                        status=TaskStatus.WAITING,
+                        party_status=TaskStatus.WAITING,
+                        need_run=plan.need_run(name, role, pid),
+                        auto_retries=int(plan.job_parameters(role, pid).auto_retries),
+                        create_time=t,
+                        update_time=t,
+                    )
+                )
         return rows
 
 

@@ -67,11 +67,15 @@ class Platform:
             self.tables.clean_leftovers()  # half-written tables of a crashed run
             self.plans = PlanCache()
             models = ModelService(self.stores.jobs, self.stores.tracking)
-            self.party = PartyService(settings, self.stores, self.tables, self.plans, self._task_ended, secret)
+            self.party = PartyService(
+                settings, self.stores, self.tables, self.plans, self._task_ended, secret
+            )
             self.scheduler = Scheduler(
-                self.stores.jobs, LocalGateway(self.party),
+                self.stores.jobs,
+                LocalGateway(self.party),
                 JobLimits(settings.max_running_jobs, settings.sweep_interval),
-                self.plans.dependencies, on_end=models.job_ended,
+                self.plans.dependencies,
+                on_end=models.job_ended,
             )
             self.services = self._services(models)
         except BaseException:

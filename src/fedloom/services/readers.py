@@ -15,7 +15,9 @@ class TableName(NamedTuple):
     name: str
 
 
-def reader_table(component: str, params: Mapping[str, object], party: Party, tables: TableStore) -> TableName | None:
+def reader_table(
+    component: str, params: Mapping[str, object], party: Party, tables: TableStore
+) -> TableName | None:
     """The uploaded table a Reader reads at `party`; None when it reads another job's output instead.
 
     A missing field or a table the party does not have raises InvalidInput, with the one message that

@@ -93,14 +93,18 @@ _BAD_PATH_CHARS = frozenset("\\" + "".join(map(chr, range(32))) + "\x7f")
 def check_writable(namespace: str) -> None:
     """Refuse namespaces the server writes itself (job outputs...): the API may not create or remove them."""
     if is_reserved_namespace(namespace):
-        raise PermissionDenied(f"namespace: {namespace!r} is reserved for the server's own tables "
-                               "(output_data_*, fedloom_*); choose another namespace")
+        raise PermissionDenied(
+            f"namespace: {namespace!r} is reserved for the server's own tables "
+            "(output_data_*, fedloom_*); choose another namespace"
+        )
 
 
 class TableService:
     """A party's tables as the API sees them: uploads are recorded as FATE's one-task `local` jobs."""
 
-    def __init__(self, settings: Settings, tables: TableStore, jobs: JobStore, tracking: TrackingStore) -> None:
+    def __init__(
+        self, settings: Settings, tables: TableStore, jobs: JobStore, tracking: TrackingStore
+    ) -> None:
         self._settings = settings
         self._tables = tables
         self._jobs = jobs
@@ -114,8 +118,10 @@ class TableService:
         if not 1 <= req.partition <= 1024:
             raise InvalidInput(f"partition: must be between 1 and 1024, got {req.partition}")
         if self._tables.exists(req.namespace, req.table_name) and not req.drop:
-            raise Conflict(f"The data table {req.namespace}.{req.table_name} already exists. If you still "
-                           "want to continue uploading, please add the parameter --drop (drop=1)")
+            raise Conflict(
+                f"The data table {req.namespace}.{req.table_name} already exists. If you still "
+                "want to continue uploading, please add the parameter --drop (drop=1)"
+            )
 
     def new_staging_file(self) -> StagingFile:
         return StagingFile(staging_dir(self._settings.resolved_data_dir))
@@ -151,10 +157,14 @@ class TableService:
 
     def _confined_import(self, path: str, shown: str) -> Path:
         s = self._settings
-        refusal = PermissionDenied(f"file: {shown!r} is outside the directories the setting 'import_dirs' allows"
-                                   + ("" if s.import_dirs else " (none are configured)"))
+        refusal = PermissionDenied(
+            f"file: {shown!r} is outside the directories the setting 'import_dirs' allows"
+            + ("" if s.import_dirs else " (none are configured)")
+        )
         try:
-            resolved = confine(path, s.import_dirs, field="file", setting="import_dirs", data_dir=s.resolved_data_dir)
+            resolved = confine(
+                path, s.import_dirs, field="file", setting="import_dirs", data_dir=s.resolved_data_dir
+            )
         except PermissionDenied as exc:
             raise refusal from exc
         if any(resolved.is_relative_to(root) for root in _PSEUDO_FS):
@@ -180,8 +190,10 @@ class TableService:
     def _export_target(self, namespace: str, name: str, raw: str) -> tuple[Path, str]:
         s = self._settings
         if not raw or any(ch in raw for ch in _BAD_PATH_CHARS):
-            raise InvalidInput("output_path: empty, or contains a backslash or a control character "
-                               "(paths on the server use '/')")
+            raise InvalidInput(
+                "output_path: empty, or contains a backslash or a control character "
+                "(paths on the server use '/')"
+            )
         root = staging.owner_only_dir(s.resolved_export_dir)
         data = s.resolved_data_dir
         candidate = Path(raw).expanduser()
@@ -195,51 +207,122 @@ class TableService:
         # must not open the data dir's own files.
         exception = root if root != data and root.is_relative_to(data) else None
         try:
-            target = confine(candidate, [root], field="output_path", setting="export_dir", data_dir=data,
-                             data_dir_exception=exception)
+            target = confine(
+                candidate,
+                [root],
+                field="output_path",
+                setting="export_dir",
+                data_dir=data,
+                data_dir_exception=exception,
+            )
         except PermissionDenied as exc:
-            raise PermissionDenied(f"output_path: {raw!r} is outside the directory the setting 'export_dir' "
-                                   "allows") from exc
+            raise PermissionDenied(
+                f"output_path: {raw!r} is outside the directory the setting 'export_dir' allows"
+            ) from exc
         return target, shown
 
     def upload(self, req: UploadRequest, content: bytes | Path) -> Uploaded:
         """Parse and store the CSV now (errors name line and column; nothing is left behind on error),
         and record it as FATE's one-component `local` upload job so clients can poll it."""
         self.check_upload_target(req)
-        frame = read_csv(content, head=req.head, delimiter=req.delimiter, id_column=req.id_column,
-                         extend_sid=req.extend_sid)
-        info = self._tables.write(req.namespace, req.table_name, frame, partitions=req.partition, overwrite=req.drop,
-                              extra_schema={"delimiter": req.delimiter})
+        frame = read_csv(
+            content,
+            head=req.head,
+            delimiter=req.delimiter,
+            id_column=req.id_column,
+            extend_sid=req.extend_sid,
+        )
+        info = self._tables.write(
+            req.namespace,
+            req.table_name,
+            frame,
+            partitions=req.partition,
+            overwrite=req.drop,
+            extra_schema={"delimiter": req.delimiter},
+        )
         job_id = new_job_id()
         self._record_upload_job(job_id, req, info.count)
         return Uploaded(job_id, req.namespace, req.table_name, info.count, info.partitions)
 
     def _record_upload_job(self, job_id: str, req: UploadRequest, count: int) -> None:
         t = now_ms()
-        params = {"namespace": req.namespace, "table_name": req.table_name, "head": int(req.head),
-                  "partition": req.partition, "id_delimiter": req.delimiter, "file": req.file_name}
+        params = {
+            "namespace": req.namespace,
+            "table_name": req.table_name,
+            "head": int(req.head),
+            "partition": req.partition,
+            "id_delimiter": req.delimiter,
+            "file": req.file_name,
+        }
         dsl = {"components": {UPLOAD_COMPONENT: {"module": "Upload", "output": {"data": ["data"]}}}}
-        conf = {"dsl_version": 2, "initiator": {"role": "local", "party_id": 0}, "role": {"local": [0]},
-                "component_parameters": {"role": {"local": {"0": {UPLOAD_COMPONENT: params}}}}}
-        job = JobRow(job_id=job_id, role="local", party_id=0, is_initiator=True, initiator_role="local",
-                     initiator_party_id=0, status=JobStatus.SUCCESS, tag="job_end", description="upload",
-                     status_message="", dsl=dsl, runtime_conf=conf, runtime_conf_on_party={"job_parameters": {}},
-                     train_runtime_conf={}, roles={"local": [0]}, progress=100, cancel_signal=False, cores=0,
-                     resource_in_use=False, create_time=t, update_time=t, start_time=t, end_time=t, elapsed=0)
-        task = TaskRow(job_id=job_id, component_name=UPLOAD_COMPONENT, task_version=0, role="local", party_id=0,
-                       task_id=f"{job_id}_{UPLOAD_COMPONENT}", component_module="Upload", status=TaskStatus.SUCCESS,
-                       party_status=TaskStatus.SUCCESS, progress=100, create_time=t, update_time=t, start_time=t,
-                       end_time=t, elapsed=0)
+        conf = {
+            "dsl_version": 2,
+            "initiator": {"role": "local", "party_id": 0},
+            "role": {"local": [0]},
+            "component_parameters": {"role": {"local": {"0": {UPLOAD_COMPONENT: params}}}},
+        }
+        job = JobRow(
+            job_id=job_id,
+            role="local",
+            party_id=0,
+            is_initiator=True,
+            initiator_role="local",
+            initiator_party_id=0,
+            status=JobStatus.SUCCESS,
+            tag="job_end",
+            description="upload",
+            status_message="",
+            dsl=dsl,
+            runtime_conf=conf,
+            runtime_conf_on_party={"job_parameters": {}},
+            train_runtime_conf={},
+            roles={"local": [0]},
+            progress=100,
+            cancel_signal=False,
+            cores=0,
+            resource_in_use=False,
+            create_time=t,
+            update_time=t,
+            start_time=t,
+            end_time=t,
+            elapsed=0,
+        )
+        task = TaskRow(
+            job_id=job_id,
+            component_name=UPLOAD_COMPONENT,
+            task_version=0,
+            role="local",
+            party_id=0,
+            task_id=f"{job_id}_{UPLOAD_COMPONENT}",
+            component_module="Upload",
+            status=TaskStatus.SUCCESS,
+            party_status=TaskStatus.SUCCESS,
+            progress=100,
+            create_time=t,
+            update_time=t,
+            start_time=t,
+            end_time=t,
+            elapsed=0,
+        )
         self._jobs.create_job([job], [task])
         ref = TaskKey(job_id, UPLOAD_COMPONENT, 0, "local", 0)
         self._tracking.save_output_data(ref, "data", req.namespace, req.table_name)
-        self._tracking.save_summary(ref, {"upload_info": {"table_name": req.table_name,
-                                                             "namespace": req.namespace,
-                                                             "partition": req.partition, "upload_count": count}})
+        self._tracking.save_summary(
+            ref,
+            {
+                "upload_info": {
+                    "table_name": req.table_name,
+                    "namespace": req.namespace,
+                    "partition": req.partition,
+                    "upload_count": count,
+                }
+            },
+        )
 
     def upload_history(self, job_id: str | None, limit: int) -> list[UploadRecord]:
-        given = self._jobs.query_jobs(role="local", party_id=0, description="upload",
-                                      **({"job_id": job_id} if job_id else {}))
+        given = self._jobs.query_jobs(
+            role="local", party_id=0, description="upload", **({"job_id": job_id} if job_id else {})
+        )
         out = []
         for row in given[: limit if limit > 0 else None]:
             summary = self._tracking.summary(row.job_id, UPLOAD_COMPONENT, "local", 0) or {}

@@ -53,15 +53,23 @@ class OutputPreview:
 class TrackingService:
     """What tasks recorded (metrics, models, outputs, summaries), read back for the API."""
 
-    def __init__(self, settings: Settings, jobs: JobStore, tracking: TrackingStore, tables: TableStore,
-                 plans: PlanCache) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        jobs: JobStore,
+        tracking: TrackingStore,
+        tables: TableStore,
+        plans: PlanCache,
+    ) -> None:
         self._settings = settings
         self._jobs = jobs
         self._tracking = tracking
         self._tables = tables
         self._plans = plans
 
-    def metrics(self, job_id: str, component: str, role: str, party_id: int) -> dict[str, dict[str, MetricSeries]]:
+    def metrics(
+        self, job_id: str, component: str, role: str, party_id: int
+    ) -> dict[str, dict[str, MetricSeries]]:
         """Every metric of the task: namespace -> name -> its points and meta (NaN made JSON-safe)."""
         out: dict[str, dict[str, MetricSeries]] = {}
         for row in self._tracking.metrics(job_id, component, role, party_id):
@@ -75,8 +83,9 @@ class TrackingService:
                 series.meta.setdefault("name", name)
         return out
 
-    def metric(self, job_id: str, component: str, role: str, party_id: int, namespace: str,
-               name: str) -> MetricSeries:
+    def metric(
+        self, job_id: str, component: str, role: str, party_id: int, namespace: str, name: str
+    ) -> MetricSeries:
         found = self.metrics(job_id, component, role, party_id).get(namespace, {}).get(name)
         if found is None:
             raise NotFound(f"no metric {namespace}/{name} for {component} at {role} {party_id}")
@@ -102,13 +111,17 @@ class TrackingService:
         rows = self._tracking.output_data(job_id, component, role, party_id)
         return [(r.data_name, self._tables.read(r.table_namespace, r.table_name)) for r in rows]
 
-    def output_data(self, job_id: str, component: str, role: str, party_id: int, limit: int
-                    ) -> list[OutputPreview]:
-        return [OutputPreview(name, f.header(), f.rows(limit), f.count)
-                for name, f in self._frames(job_id, component, role, party_id)]
+    def output_data(
+        self, job_id: str, component: str, role: str, party_id: int, limit: int
+    ) -> list[OutputPreview]:
+        return [
+            OutputPreview(name, f.header(), f.rows(limit), f.count)
+            for name, f in self._frames(job_id, component, role, party_id)
+        ]
 
-    def output_data_archive(self, job_id: str, component: str, role: str, party_id: int,
-                            limit: int) -> StagingFile:
+    def output_data_archive(
+        self, job_id: str, component: str, role: str, party_id: int, limit: int
+    ) -> StagingFile:
         """FATE's output-data tar.gz (`<name>.csv` + `<name>.meta` per output), written to an owner-only
         staging file that the caller serves and closes. Rows go out in batches, so memory holds the table
         and one batch of text, never the CSV or the archive."""

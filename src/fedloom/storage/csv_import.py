@@ -135,8 +135,10 @@ def _check_header(names: list[str]) -> None:
         if not name:
             raise InvalidInput(f"header: column {col} has an empty name")
         if len(name) > MAX_NAME_CHARS:
-            raise InvalidInput(f"header: column {col} has a name of {len(name)} characters, "
-                               f"at most {MAX_NAME_CHARS} are allowed")
+            raise InvalidInput(
+                f"header: column {col} has a name of {len(name)} characters, "
+                f"at most {MAX_NAME_CHARS} are allowed"
+            )
         if name in first_at:
             raise InvalidInput(f"header: duplicate column name {name!r} (columns {first_at[name]} and {col})")
         first_at[name] = col
@@ -179,8 +181,10 @@ def _checked_ids(source: Source, delimiter: str, head: bool, column: Any, name: 
     if lengths.size and int(lengths.max()) > MAX_NAME_CHARS:
         row = int(np.argmax(lengths > MAX_NAME_CHARS))
         line = _line_numbers(source, delimiter, head, [row])[0]
-        raise InvalidInput(f"line {line}, column {_name(name)}: an id of {int(lengths[row])} characters, "
-                           f"at most {MAX_NAME_CHARS} are allowed")
+        raise InvalidInput(
+            f"line {line}, column {_name(name)}: an id of {int(lengths[row])} characters, "
+            f"at most {MAX_NAME_CHARS} are allowed"
+        )
     if len(pc.unique(column)) < len(ids):
         first, again = _first_duplicate(ids)
         lines = _line_numbers(source, delimiter, head, [first, again])
@@ -195,8 +199,10 @@ def _check_finite(source: Source, delimiter: str, head: bool, features: Any, nam
         return
     row, col = (int(v) for v in np.argwhere(bad)[0])
     line = _line_numbers(source, delimiter, head, [row])[0]
-    raise InvalidInput(f"line {line}, column {_name(names[col])}: the value is infinite (or too large for a "
-                       "64-bit float); use a finite number, or leave the cell empty for a missing value")
+    raise InvalidInput(
+        f"line {line}, column {_name(names[col])}: the value is infinite (or too large for a "
+        "64-bit float); use a finite number, or leave the cell empty for a missing value"
+    )
 
 
 def _name(name: str) -> str:
@@ -288,28 +294,38 @@ class _TextLines:
                 if len(chunk) > MAX_LINE_BYTES:
                     raise InvalidInput(f"line {self.number} is longer than {MAX_LINE_BYTES} bytes")
                 if self.number == 1 and chunk.startswith(_UTF16_BOMS):
-                    raise InvalidInput("line 1: the file is UTF-16 (it starts with a UTF-16 byte-order mark); "
-                                       "save it as UTF-8")
+                    raise InvalidInput(
+                        "line 1: the file is UTF-16 (it starts with a UTF-16 byte-order mark); "
+                        "save it as UTF-8"
+                    )
                 if b"\x00" in chunk:
-                    raise InvalidInput(f"line {self.number}, byte {chunk.index(0) + 1}: a NUL byte; is the file "
-                                       "UTF-16? save it as UTF-8 text")
+                    raise InvalidInput(
+                        f"line {self.number}, byte {chunk.index(0) + 1}: a NUL byte; is the file "
+                        "UTF-16? save it as UTF-8 text"
+                    )
                 try:
                     self.text = chunk.decode("utf-8-sig" if self.number == 1 else "utf-8")
                 except UnicodeDecodeError as exc:
-                    raise InvalidInput(f"line {self.number} is not valid UTF-8 (byte {exc.start + 1})") from exc
+                    raise InvalidInput(
+                        f"line {self.number} is not valid UTF-8 (byte {exc.start + 1})"
+                    ) from exc
                 yield self.text
 
     def error(self, message: str, delimiter: str) -> InvalidInput:
         """The csv module's refusal, with the line and column it happened at."""
         if "new-line character" in message:
             column = self.text.find("\r") + 1
-            return InvalidInput(f"line {self.number}, column {column}: a carriage return (CR) without a line "
-                                "feed; save the file with LF or CRLF line endings")
+            return InvalidInput(
+                f"line {self.number}, column {column}: a carriage return (CR) without a line "
+                "feed; save the file with LF or CRLF line endings"
+            )
         if "field larger than field limit" in message:
             sizes = [len(f) for f in self.text.split(delimiter)]
             column = 1 + max(range(len(sizes)), key=sizes.__getitem__)
-            return InvalidInput(f"line {self.number}, column {column}: a field of more than "
-                                f"{csv.field_size_limit()} characters")
+            return InvalidInput(
+                f"line {self.number}, column {column}: a field of more than "
+                f"{csv.field_size_limit()} characters"
+            )
         return InvalidInput(f"line {self.number}: {message}")
 
 

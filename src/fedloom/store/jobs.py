@@ -131,8 +131,10 @@ class JobStore:
 
     def count_initiator_jobs(self, status: str) -> int:
         with self._sessions() as s:
-            q = select(func.count()).select_from(JobRow).where(
-                JobRow.is_initiator.is_(True), JobRow.status == status
+            q = (
+                select(func.count())
+                .select_from(JobRow)
+                .where(JobRow.is_initiator.is_(True), JobRow.status == status)
             )
             return int(s.scalar(q) or 0)
 
@@ -147,8 +149,9 @@ class JobStore:
             )
             return bool(getattr(res, "rowcount", 0))
 
-    def update_job(self, job_id: str, role: str | None = None, party_id: int | None = None,
-                   **fields: Any) -> int:
+    def update_job(
+        self, job_id: str, role: str | None = None, party_id: int | None = None, **fields: Any
+    ) -> int:
         """Set fields other than the status (MUST refuse `status`: see `transition_job`)."""
         _no_status(fields, "transition_job")
         conds = [JobRow.job_id == job_id]
@@ -193,7 +196,8 @@ class JobStore:
         q = select(*(getattr(TaskRow, f) for f in TaskState._fields)).where(TaskRow.job_id == job_id)
         if open_only:
             open_cpns = select(TaskRow.component_name).where(
-                TaskRow.job_id == job_id, TaskRow.status.in_([TaskStatus.WAITING, TaskStatus.RUNNING]))
+                TaskRow.job_id == job_id, TaskRow.status.in_([TaskStatus.WAITING, TaskStatus.RUNNING])
+            )
             q = q.where(TaskRow.component_name.in_(open_cpns))
         with self._sessions() as s:
             rows = [TaskState(*r) for r in s.execute(q)]
@@ -212,8 +216,12 @@ class JobStore:
             return
         stmt = (
             update(TaskRow)
-            .where(TaskRow.job_id == job_id, TaskRow.component_name == bindparam("cpn"),
-                   TaskRow.task_version == bindparam("ver"), TaskRow.status == bindparam("old"))
+            .where(
+                TaskRow.job_id == job_id,
+                TaskRow.component_name == bindparam("cpn"),
+                TaskRow.task_version == bindparam("ver"),
+                TaskRow.status == bindparam("old"),
+            )
             .values(status=bindparam("new"), update_time=now_ms())
         )
         params = [{"cpn": c, "ver": v, "old": old, "new": new} for c, v, old, new in changes]
@@ -237,14 +245,16 @@ class JobStore:
 
     def running_job_tasks(self, job_id: str) -> list[TaskState]:
         q = select(*(getattr(TaskRow, f) for f in TaskState._fields)).where(
-            TaskRow.job_id == job_id, TaskRow.party_status == TaskStatus.RUNNING)
+            TaskRow.job_id == job_id, TaskRow.party_status == TaskStatus.RUNNING
+        )
         with self._sessions() as s:
             return [TaskState(*r) for r in s.execute(q)]
 
     def job_cancel_state(self, job_id: str) -> tuple[str, bool] | None:
         """(status, cancel_signal) of the initiator's row, read fresh; None if the job is gone."""
-        q = select(JobRow.status, JobRow.cancel_signal).where(JobRow.job_id == job_id,
-                                                              JobRow.is_initiator.is_(True))
+        q = select(JobRow.status, JobRow.cancel_signal).where(
+            JobRow.job_id == job_id, JobRow.is_initiator.is_(True)
+        )
         with self._sessions() as s:
             row = s.execute(q).first()
         return None if row is None else (str(row[0]), bool(row[1]))
@@ -279,7 +289,9 @@ class JobStore:
         with self._sessions.begin() as s:
             row = s.get(PartyResourceRow, party_id)
             if row is None:
-                s.add(PartyResourceRow(party_id=party_id, total_cores=total_cores, remaining_cores=total_cores))
+                s.add(
+                    PartyResourceRow(party_id=party_id, total_cores=total_cores, remaining_cores=total_cores)
+                )
             elif row.total_cores != total_cores:
                 row.remaining_cores += total_cores - row.total_cores
                 row.total_cores = total_cores
@@ -303,7 +315,9 @@ class JobStore:
                 for party_id, cores in need.items():
                     r = s.execute(
                         update(PartyResourceRow)
-                        .where(PartyResourceRow.party_id == party_id, PartyResourceRow.remaining_cores >= cores)
+                        .where(
+                            PartyResourceRow.party_id == party_id, PartyResourceRow.remaining_cores >= cores
+                        )
                         .values(remaining_cores=PartyResourceRow.remaining_cores - cores)
                     )
                     if not getattr(r, "rowcount", 0):
@@ -351,8 +365,13 @@ class TaskState(NamedTuple):
 
 
 def _task_key(key: TaskKey) -> list[ColumnElement[bool]]:
-    return [TaskRow.job_id == key.job_id, TaskRow.component_name == key.component_name,
-            TaskRow.task_version == key.task_version, TaskRow.role == key.role, TaskRow.party_id == key.party_id]
+    return [
+        TaskRow.job_id == key.job_id,
+        TaskRow.component_name == key.component_name,
+        TaskRow.task_version == key.task_version,
+        TaskRow.role == key.role,
+        TaskRow.party_id == key.party_id,
+    ]
 
 
 def _no_status(fields: dict[str, Any], use: str) -> None:
@@ -363,7 +382,9 @@ def _no_status(fields: dict[str, Any], use: str) -> None:
 def _light(light: bool) -> list[ExecutableOption]:
     if not light:
         return []
-    return [defer(col, raiseload=True) for col in (JobRow.dsl, JobRow.runtime_conf, JobRow.train_runtime_conf)]
+    return [
+        defer(col, raiseload=True) for col in (JobRow.dsl, JobRow.runtime_conf, JobRow.train_runtime_conf)
+    ]
 
 
 _TASK_DEFAULTS: dict[str, Any] = {}

@@ -20,19 +20,48 @@ class TrackingStore:
         self._sessions = sessions
 
     # ---- metrics ----------------------------------------------------------------------------
-    def log_metric(self, ref: TaskKey, namespace: str, name: str, points: Sequence[tuple[Any, Any]],
-                   meta: dict[str, Any] | None) -> None:
+    def log_metric(
+        self,
+        ref: TaskKey,
+        namespace: str,
+        name: str,
+        points: Sequence[tuple[Any, Any]],
+        meta: dict[str, Any] | None,
+    ) -> None:
         job_id, cpn, ver, role, pid = ref
         t = now_ms()
         rows = [
-            MetricRow(job_id=job_id, component_name=cpn, task_version=ver, role=role, party_id=pid,
-                      namespace=namespace, name=name, type=0, key=k, value=v, create_time=t)
+            MetricRow(
+                job_id=job_id,
+                component_name=cpn,
+                task_version=ver,
+                role=role,
+                party_id=pid,
+                namespace=namespace,
+                name=name,
+                type=0,
+                key=k,
+                value=v,
+                create_time=t,
+            )
             for k, v in points
         ]
         if meta is not None:
-            rows.append(MetricRow(job_id=job_id, component_name=cpn, task_version=ver, role=role,
-                                  party_id=pid, namespace=namespace, name=name, type=1, key="meta",
-                                  value=meta, create_time=t))
+            rows.append(
+                MetricRow(
+                    job_id=job_id,
+                    component_name=cpn,
+                    task_version=ver,
+                    role=role,
+                    party_id=pid,
+                    namespace=namespace,
+                    name=name,
+                    type=1,
+                    key="meta",
+                    value=meta,
+                    create_time=t,
+                )
+            )
         with self._sessions.begin() as s:
             s.add_all(rows)
 
@@ -40,8 +69,12 @@ class TrackingStore:
         with self._sessions() as s:
             q = (
                 select(MetricRow)
-                .where(MetricRow.job_id == job_id, MetricRow.component_name == component,
-                       MetricRow.role == role, MetricRow.party_id == party_id)
+                .where(
+                    MetricRow.job_id == job_id,
+                    MetricRow.component_name == component,
+                    MetricRow.role == role,
+                    MetricRow.party_id == party_id,
+                )
                 .order_by(MetricRow.id)
             )
             rows = list(s.scalars(q))
@@ -61,35 +94,67 @@ class TrackingStore:
     def save_output_data(self, ref: TaskKey, data_name: str, namespace: str, name: str) -> None:
         job_id, cpn, ver, role, pid = ref
         with self._sessions.begin() as s:
-            s.merge(OutputDataRow(job_id=job_id, component_name=cpn, task_version=ver, role=role,
-                                  party_id=pid, data_name=data_name, table_namespace=namespace,
-                                  table_name=name, create_time=now_ms()))
+            s.merge(
+                OutputDataRow(
+                    job_id=job_id,
+                    component_name=cpn,
+                    task_version=ver,
+                    role=role,
+                    party_id=pid,
+                    data_name=data_name,
+                    table_namespace=namespace,
+                    table_name=name,
+                    create_time=now_ms(),
+                )
+            )
 
-    def output_data(self, job_id: str, component: str, role: str, party_id: int,
-                    version: int | None = None) -> list[OutputDataRow]:
+    def output_data(
+        self, job_id: str, component: str, role: str, party_id: int, version: int | None = None
+    ) -> list[OutputDataRow]:
         with self._sessions() as s:
-            q = select(OutputDataRow).where(
-                OutputDataRow.job_id == job_id, OutputDataRow.component_name == component,
-                OutputDataRow.role == role, OutputDataRow.party_id == party_id,
-            ).order_by(OutputDataRow.create_time)
+            q = (
+                select(OutputDataRow)
+                .where(
+                    OutputDataRow.job_id == job_id,
+                    OutputDataRow.component_name == component,
+                    OutputDataRow.role == role,
+                    OutputDataRow.party_id == party_id,
+                )
+                .order_by(OutputDataRow.create_time)
+            )
             rows = list(s.scalars(q))
         return _newest(rows, version)
 
     # ---- output models ----------------------------------------------------------------------
-    def save_model(self, ref: TaskKey, alias: str, module: str, param: dict[str, Any],
-                   meta: dict[str, Any]) -> None:
+    def save_model(
+        self, ref: TaskKey, alias: str, module: str, param: dict[str, Any], meta: dict[str, Any]
+    ) -> None:
         job_id, cpn, ver, role, pid = ref
         with self._sessions.begin() as s:
-            s.merge(OutputModelRow(job_id=job_id, component_name=cpn, task_version=ver, role=role,
-                                   party_id=pid, alias=alias, module=module, param=param, meta=meta,
-                                   create_time=now_ms()))
+            s.merge(
+                OutputModelRow(
+                    job_id=job_id,
+                    component_name=cpn,
+                    task_version=ver,
+                    role=role,
+                    party_id=pid,
+                    alias=alias,
+                    module=module,
+                    param=param,
+                    meta=meta,
+                    create_time=now_ms(),
+                )
+            )
 
-    def models(self, job_id: str, component: str, role: str, party_id: int,
-               version: int | None = None) -> list[OutputModelRow]:
+    def models(
+        self, job_id: str, component: str, role: str, party_id: int, version: int | None = None
+    ) -> list[OutputModelRow]:
         with self._sessions() as s:
             q = select(OutputModelRow).where(
-                OutputModelRow.job_id == job_id, OutputModelRow.component_name == component,
-                OutputModelRow.role == role, OutputModelRow.party_id == party_id,
+                OutputModelRow.job_id == job_id,
+                OutputModelRow.component_name == component,
+                OutputModelRow.role == role,
+                OutputModelRow.party_id == party_id,
             )
             rows = list(s.scalars(q))
         return _newest(rows, version)
@@ -98,15 +163,29 @@ class TrackingStore:
     def save_summary(self, ref: TaskKey, summary: dict[str, Any]) -> None:
         job_id, cpn, ver, role, pid = ref
         with self._sessions.begin() as s:
-            s.merge(SummaryRow(job_id=job_id, component_name=cpn, task_version=ver, role=role,
-                               party_id=pid, summary=summary))
+            s.merge(
+                SummaryRow(
+                    job_id=job_id,
+                    component_name=cpn,
+                    task_version=ver,
+                    role=role,
+                    party_id=pid,
+                    summary=summary,
+                )
+            )
 
     def summary(self, job_id: str, component: str, role: str, party_id: int) -> dict[str, Any] | None:
         with self._sessions() as s:
-            q = select(SummaryRow).where(
-                SummaryRow.job_id == job_id, SummaryRow.component_name == component,
-                SummaryRow.role == role, SummaryRow.party_id == party_id,
-            ).order_by(SummaryRow.task_version.desc())
+            q = (
+                select(SummaryRow)
+                .where(
+                    SummaryRow.job_id == job_id,
+                    SummaryRow.component_name == component,
+                    SummaryRow.role == role,
+                    SummaryRow.party_id == party_id,
+                )
+                .order_by(SummaryRow.task_version.desc())
+            )
             row = s.scalars(q).first()
             return None if row is None else dict(row.summary)
 

@@ -71,16 +71,25 @@ class TaskMetrics:
         self._spec = spec
         self._stores = stores
 
-    def log(self, namespace: str, name: str, data: Sequence[tuple[Any, Any]],
-            meta: dict[str, Any] | None = None) -> None:
+    def log(
+        self, namespace: str, name: str, data: Sequence[tuple[Any, Any]], meta: dict[str, Any] | None = None
+    ) -> None:
         self._stores.tracking.log_metric(self._spec.key, namespace, name, list(data), meta)
 
 
 class TaskContext(Generic[P]):
     """The Context of one running task (fedloom.components.api.Context[P])."""
 
-    def __init__(self, spec: TaskSpec, params: P, mode: RunMode, stores: Stores, tables: TableStore,
-                 channel: Channel, log: logging.Logger) -> None:
+    def __init__(
+        self,
+        spec: TaskSpec,
+        params: P,
+        mode: RunMode,
+        stores: Stores,
+        tables: TableStore,
+        channel: Channel,
+        log: logging.Logger,
+    ) -> None:
         self.job_id = spec.job_id
         self.component_name = spec.component_name
         self.task_version = spec.task_version

@@ -39,8 +39,13 @@ class WorkerPool:
             if self._zygote is not None and self._zygote.poll() is None:
                 return self._zygote
             env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-            proc = subprocess.Popen([sys.executable, "-m", "fedloom.worker.zygote"], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, env=env, start_new_session=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "fedloom.worker.zygote"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+                start_new_session=True,
+            )
             self._zygote = proc
         assert proc.stdout is not None
         first = proc.stdout.readline()  # {"op": "ready"} once the imports are done

@@ -52,17 +52,28 @@ def _run(spec: TaskSpec, stores: Stores, log: logging.Logger) -> tuple[TaskStatu
     params = component.params.model_validate(spec.params)
     data_dir = Path(spec.data_dir)
     tables = TableStore(tables_dir(data_dir))
-    channel = Channel(Mailbox(federation_dir(data_dir)),
-                      session_name(spec.job_id, spec.component_name, spec.task_version),
-                      spec.key.party, spec.federation_timeout, _federation_key(spec))
+    channel = Channel(
+        Mailbox(federation_dir(data_dir)),
+        session_name(spec.job_id, spec.component_name, spec.task_version),
+        spec.key.party,
+        spec.federation_timeout,
+        _federation_key(spec),
+    )
     ctx = TaskContext(spec, params, "transform", stores, tables, channel, log)
     ctx.mode = mode_for(ctx.inputs)
-    log.info("running %s (%s) as %s %s, mode %s", spec.component_name, spec.module, spec.role,
-             spec.party_id, ctx.mode)
+    log.info(
+        "running %s (%s) as %s %s, mode %s",
+        spec.component_name,
+        spec.module,
+        spec.role,
+        spec.party_id,
+        ctx.mode,
+    )
     component.run(ctx)
     ctx.progress(1.0, "done")
-    log.info("sent %d bytes in %d messages", channel.bytes_sent,
-             sum(1 for d in channel.log if d[0] == "send"))
+    log.info(
+        "sent %d bytes in %d messages", channel.bytes_sent, sum(1 for d in channel.log if d[0] == "send")
+    )
     return TaskStatus.SUCCESS, ""
 
 
@@ -80,8 +91,9 @@ def _finish(stores: Stores, spec: TaskSpec, status: TaskStatus, error: str, busy
     row = stores.jobs.task(spec.key)
     start = row.start_time if row and row.start_time else now_ms()
     end = now_ms()
-    stores.jobs.transition_task(spec.key, status, end_time=end, elapsed=end - start, error_report=error[:4000],
-                                busy_seconds=busy)
+    stores.jobs.transition_task(
+        spec.key, status, end_time=end, elapsed=end - start, error_report=error[:4000], busy_seconds=busy
+    )
 
 
 def _describe(exc: BaseException) -> str:

@@ -169,4 +169,3 @@ def serve(conn: Conn) -> None:
 def main() -> None:
     """Entry point of a worker process started by ParallelPaillier."""
     serve(StreamConn(sys.stdin.buffer, sys.stdout.buffer))
-

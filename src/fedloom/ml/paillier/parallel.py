@@ -71,8 +71,9 @@ class _Pool:
         self.conns: list[_worker.StreamConn] = []
         env = dict(os.environ, OMP_NUM_THREADS="1")
         for _ in range(count):
-            process = subprocess.Popen([sys.executable, "-c", _WORKER_MAIN],
-                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+            process = subprocess.Popen(
+                [sys.executable, "-c", _WORKER_MAIN], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+            )
             assert process.stdin is not None and process.stdout is not None
             self.processes.append(process)
             self.conns.append(_worker.StreamConn(process.stdout, process.stdin))
