@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fedloom.dsl import generate_predict_dsl, new_job_id, predict_conf_template
 from fedloom.errors import InvalidInput, NotFound
 from fedloom.ids import Party
+from fedloom.scheduler.resources import job_parameters
 from fedloom.scheduler.status import JobStatus
 from fedloom.services._json import JsonObject
 from fedloom.store import now_ms
@@ -38,22 +39,33 @@ class ModelService:
     def save_pipeline_models(self, job_id: str) -> None:
         """At the end of a successful training job, register the pipeline model at every party."""
         rows = self._jobs.jobs(job_id)
-        if not rows or rows[0].runtime_conf_on_party.get("job_parameters", {}).get("job_type") == "predict":
+        if not rows or job_parameters(rows[0]).job_type == "predict":
             return
         latest = {t.component_name: t.task_version for t in self._jobs.tasks(job_id)}
         for job in rows:
             if job.role in _SKIP_ROLES:
                 continue
-            jp = job.runtime_conf_on_party.get("job_parameters", {})
-            self._tracking.save_pipeline_model(ModelRow(
-                model_id=jp.get("model_id", ""), model_version=jp.get("model_version", job_id), role=job.role,
-                party_id=job.party_id, job_id=job_id, parent=True, parent_version="",
-                initiator_role=job.initiator_role, initiator_party_id=job.initiator_party_id, roles=job.roles,
-                train_dsl=job.dsl, train_runtime_conf=job.runtime_conf,
-                inference_dsl=generate_predict_dsl(job.dsl, None),
-                components={c: {"job_id": job_id, "task_version": v} for c, v in latest.items()},
-                loaded_times=0, create_time=now_ms(),
-            ))
+            jp = job_parameters(job)
+            self._tracking.save_pipeline_model(
+                ModelRow(
+                    model_id=jp.model_id or "",
+                    model_version=jp.model_version or job_id,
+                    role=job.role,
+                    party_id=job.party_id,
+                    job_id=job_id,
+                    parent=True,
+                    parent_version="",
+                    initiator_role=job.initiator_role,
+                    initiator_party_id=job.initiator_party_id,
+                    roles=job.roles,
+                    train_dsl=job.dsl,
+                    train_runtime_conf=job.runtime_conf,
+                    inference_dsl=generate_predict_dsl(job.dsl, None),
+                    components={c: {"job_id": job_id, "task_version": v} for c, v in latest.items()},
+                    loaded_times=0,
+                    create_time=now_ms(),
+                )
+            )
 
     def deployed(self, model_id: str, model_version: str) -> ModelRow:
         """The deployed model a predict job names (a trained, undeployed version is refused)."""
@@ -61,18 +73,23 @@ class ModelService:
         if not rows:
             raise NotFound(f"model {model_id} version {model_version} not found")
         if rows[0].parent:
-            raise InvalidInput(f"model {model_id} version {model_version} has not been deployed yet: "
-                               "deploy it (model/deploy) and predict with the version it returns")
+            raise InvalidInput(
+                f"model {model_id} version {model_version} has not been deployed yet: "
+                "deploy it (model/deploy) and predict with the version it returns"
+            )
         return rows[0]
 
-    def deploy(self, model_id: str, model_version: str, cpn_list: list[str] | None,
-               predict_dsl: object | None) -> Deployed:
+    def deploy(
+        self, model_id: str, model_version: str, cpn_list: list[str] | None, predict_dsl: object | None
+    ) -> Deployed:
         """A child model version whose inference DSL holds `cpn_list` (or the given predict DSL)."""
         parents = self._tracking.pipeline_models(model_id=model_id, model_version=model_version)
         if not parents:
             raise NotFound(f"model {model_id} version {model_version} not found")
         if not parents[0].parent:
-            raise InvalidInput(f"model version {model_version} is itself a deployed model; deploy the trained one")
+            raise InvalidInput(
+                f"model version {model_version} is itself a deployed model; deploy the trained one"
+            )
         train_dsl = parents[0].train_dsl
         if predict_dsl is not None:
             inference = _checked_predict_dsl(predict_dsl, train_dsl)
@@ -83,35 +100,57 @@ class ModelService:
             inference = generate_predict_dsl(train_dsl, cpn_list)
         child = new_job_id()
         for parent in parents:
-            self._tracking.save_pipeline_model(ModelRow(
-                model_id=model_id, model_version=child, role=parent.role, party_id=parent.party_id,
-                job_id=parent.job_id, parent=False, parent_version=model_version,
-                initiator_role=parent.initiator_role, initiator_party_id=parent.initiator_party_id,
-                roles=parent.roles, train_dsl=train_dsl, train_runtime_conf=parent.train_runtime_conf,
-                inference_dsl=inference, components=parent.components, loaded_times=0, create_time=now_ms(),
-            ))
+            self._tracking.save_pipeline_model(
+                ModelRow(
+                    model_id=model_id,
+                    model_version=child,
+                    role=parent.role,
+                    party_id=parent.party_id,
+                    job_id=parent.job_id,
+                    parent=False,
+                    parent_version=model_version,
+                    initiator_role=parent.initiator_role,
+                    initiator_party_id=parent.initiator_party_id,
+                    roles=parent.roles,
+                    train_dsl=train_dsl,
+                    train_runtime_conf=parent.train_runtime_conf,
+                    inference_dsl=inference,
+                    components=parent.components,
+                    loaded_times=0,
+                    create_time=now_ms(),
+                )
+            )
         return Deployed(model_id, child, [Party(p.role, p.party_id) for p in parents])
 
     def _model(self, model_id: str, model_version: str, role: str | None, party_id: int | None) -> ModelRow:
-        rows = self._tracking.pipeline_models(model_id=model_id, model_version=model_version, role=role,
-                                              party_id=party_id)
+        rows = self._tracking.pipeline_models(
+            model_id=model_id, model_version=model_version, role=role, party_id=party_id
+        )
         if not rows:
             raise NotFound(f"model {model_id} version {model_version} not found")
         return rows[0]
 
-    def predict_dsl(self, model_id: str, model_version: str, role: str | None = None,
-                    party_id: int | None = None) -> JsonObject:
+    def predict_dsl(
+        self, model_id: str, model_version: str, role: str | None = None, party_id: int | None = None
+    ) -> JsonObject:
         return dict(self._model(model_id, model_version, role, party_id).inference_dsl)
 
-    def predict_conf(self, model_id: str, model_version: str, role: str | None = None,
-                     party_id: int | None = None) -> JsonObject:
+    def predict_conf(
+        self, model_id: str, model_version: str, role: str | None = None, party_id: int | None = None
+    ) -> JsonObject:
         m = self._model(model_id, model_version, role, party_id)
         return dict(predict_conf_template(model_id, model_version, m.train_runtime_conf, m.inference_dsl))
 
-    def query(self, model_id: str | None = None, model_version: str | None = None, role: str | None = None,
-              party_id: int | None = None) -> list[ModelRow]:
-        return self._tracking.pipeline_models(model_id=model_id, model_version=model_version, role=role,
-                                              party_id=party_id)
+    def query(
+        self,
+        model_id: str | None = None,
+        model_version: str | None = None,
+        role: str | None = None,
+        party_id: int | None = None,
+    ) -> list[ModelRow]:
+        return self._tracking.pipeline_models(
+            model_id=model_id, model_version=model_version, role=role, party_id=party_id
+        )
 
 
 def _checked_predict_dsl(dsl: object, train_dsl: Mapping[str, object]) -> JsonObject:
