@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 
-def psi_job(guest: int = 9999, host: int = 10000) -> tuple[dict[str, Any], dict[str, Any]]:
+def psi_job(
+    guest: int = 9999,
+    host: int = 10000,
+    *,
+    guest_table: str = "breast_hetero_guest",
+    host_table: str = "breast_hetero_host",
+) -> tuple[dict[str, Any], dict[str, Any]]:
     dsl = {
         "components": {
             "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
@@ -30,13 +36,13 @@ def psi_job(guest: int = 9999, host: int = 10000) -> tuple[dict[str, Any], dict[
             "role": {
                 "guest": {
                     "0": {
-                        "reader_0": {"table": {"name": "breast_hetero_guest", "namespace": "experiment"}},
+                        "reader_0": {"table": {"name": guest_table, "namespace": "experiment"}},
                         "data_transform_0": {"with_label": True, "label_name": "y"},
                     }
                 },
                 "host": {
                     "0": {
-                        "reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}},
+                        "reader_0": {"table": {"name": host_table, "namespace": "experiment"}},
                         "data_transform_0": {"with_label": False},
                     }
                 },
@@ -55,7 +61,7 @@ def hetero_lr_job(
     guest_table: str = "breast_hetero_guest",
     host_table: str = "breast_hetero_host",
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    dsl, conf = psi_job(guest, host)
+    dsl, conf = psi_job(guest, host, guest_table=guest_table, host_table=host_table)
     dsl["components"]["hetero_lr_0"] = {
         "module": "HeteroLR",
         "input": {"data": {"train_data": ["intersection_0.data"]}},
@@ -82,7 +88,5 @@ def hetero_lr_job(
         "evaluation_0": {"eval_type": "binary"},
     }
     roles = conf["component_parameters"]["role"]
-    roles["guest"]["0"]["reader_0"]["table"]["name"] = guest_table
-    roles["host"]["0"]["reader_0"]["table"]["name"] = host_table
     roles["host"]["0"]["evaluation_0"] = {"need_run": False}
     return dsl, conf

@@ -12,6 +12,7 @@ import pytest
 from fedloom.config import load_settings
 from fedloom.services.platform import Platform, Services
 from fedloom.services.tables import UploadRequest
+from tests.e2e import jobs as e2e_jobs
 
 GUEST_CSV = b"id,y,x0,x1\n1,0,0.1,0.2\n2,1,0.3,0.4\n3,0,0.5,0.6\n"
 HOST_CSV = b"id,x2,x3\n1,1.0,2.0\n2,3.0,4.0\n3,5.0,6.0\n"
@@ -42,41 +43,4 @@ def services(platform: Platform) -> Services:
 def psi_job(
     guest_table: str = "guest_t", host_table: str = "host_t"
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    dsl = {
-        "components": {
-            "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
-            "data_transform_0": {
-                "module": "DataTransform",
-                "input": {"data": {"data": ["reader_0.data"]}},
-                "output": {"data": ["data"], "model": ["model"]},
-            },
-            "intersection_0": {
-                "module": "Intersection",
-                "input": {"data": {"data": ["data_transform_0.data"]}},
-                "output": {"data": ["data"]},
-            },
-        }
-    }
-    conf = {
-        "dsl_version": 2,
-        "initiator": {"role": "guest", "party_id": 9999},
-        "role": {"guest": [9999], "host": [10000]},
-        "job_parameters": {"common": {"task_cores": 1}},
-        "component_parameters": {
-            "role": {
-                "guest": {
-                    "0": {
-                        "reader_0": {"table": {"name": guest_table, "namespace": "experiment"}},
-                        "data_transform_0": {"with_label": True, "label_name": "y"},
-                    }
-                },
-                "host": {
-                    "0": {
-                        "reader_0": {"table": {"name": host_table, "namespace": "experiment"}},
-                        "data_transform_0": {"with_label": False},
-                    }
-                },
-            }
-        },
-    }
-    return dsl, conf
+    return e2e_jobs.psi_job(guest_table=guest_table, host_table=host_table)
