@@ -136,8 +136,8 @@ async def task_list(request: Request) -> Response:
 async def config(request: Request) -> Response:
     req = await body(request, JobConfigBody)
     row = await call(services(request).jobs.config, req.job_id, req.role, req.party_id)
-    jp = row.runtime_conf_on_party.get("job_parameters", {})
-    model_info = {"model_id": jp.get("model_id"), "model_version": jp.get("model_version")}
+    jp = services(request).jobs.parameters(row)
+    model_info = {"model_id": jp.model_id, "model_version": jp.model_version}
     return ok(JobConfigAnswer.of(row, model_info=model_info).fate())
 
 

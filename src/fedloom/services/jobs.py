@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fedloom.components.registry import get_component
 from fedloom.config import Settings
 from fedloom.dsl import (
+    JobParameters,
     JobPlan,
     dependency_view,
     generate_predict_dsl,
@@ -21,7 +22,7 @@ from fedloom.errors import Conflict, InvalidInput, NotFound, OperationFailed
 from fedloom.ids import Party
 from fedloom.paths import logs_dir
 from fedloom.scheduler.reconcile import Scheduler
-from fedloom.scheduler.resources import cores_by_party
+from fedloom.scheduler.resources import cores_by_party, job_parameters
 from fedloom.scheduler.status import END, JobStatus
 from fedloom.services._json import JsonObject
 from fedloom.services.models import ModelService
@@ -277,6 +278,11 @@ class JobService:
         if row is None:
             raise NotFound(f"job {job_id} has no {role} {party_id}")
         return row
+
+    @staticmethod
+    def parameters(row: JobRow) -> JobParameters:
+        """One party's typed job parameters, as stored on its job row."""
+        return job_parameters(row)
 
     def components(self, job_id: str) -> list[str]:
         return list(self._plans.get(self.require(job_id)[0]).components)
