@@ -128,6 +128,22 @@ def test_status_fields_are_written_only_by_transitions(stores: Stores) -> None:
     assert stores.jobs.jobs("j6")[0].status == "waiting"
 
 
+def test_a_transition_refuses_status_fields(stores: Stores) -> None:
+    """A status in `fields` would override the target and skip the table (success -> running)."""
+    stores.jobs.create_job([_job("j7")], [_task("j7")])
+    assert stores.jobs.transition_job("j7", JobStatus.SUCCESS)
+    with pytest.raises(ValueError, match="transition_job"):
+        stores.jobs.transition_job("j7", JobStatus.WAITING, status="running")
+    assert stores.jobs.jobs("j7")[0].status == "success"
+    key = TaskKey("j7", "reader_0", 0, "guest", 9999)
+    assert stores.jobs.transition_task(key, TaskStatus.SUCCESS)
+    for field in ("party_status", "status"):
+        with pytest.raises(ValueError, match="transition_task"):
+            stores.jobs.transition_task(key, TaskStatus.RUNNING, **{field: "running"})
+    row = stores.jobs.task(key)
+    assert row is not None and (row.party_status, row.status) == ("success", "waiting")
+
+
 def test_latest_task_version_wins(stores: Stores) -> None:
     stores.jobs.create_job([_job("j3")], [_task("j3", 0)])
     stores.jobs.add_tasks([_task("j3", 1)])

@@ -139,7 +139,9 @@ class JobStore:
             return int(s.scalar(q) or 0)
 
     def transition_job(self, job_id: str, target: JobStatus, **fields: Any) -> bool:
-        """Move every row of the job that may go to `target` (by the table) there; True if any moved."""
+        """Move every row of the job that may go to `target` (by the table) there; True if any moved.
+        `fields` are other columns written with the move (MUST refuse a status: the target is one)."""
+        _no_status(fields, "the target of transition_job")
         values = {"status": target, "update_time": now_ms(), **fields}
         with self._sessions.begin() as s:
             res = s.execute(
@@ -264,7 +266,9 @@ class JobStore:
             return list(s.scalars(select(TaskRow).where(TaskRow.party_status == TaskStatus.RUNNING)))
 
     def transition_task(self, key: TaskKey, target: TaskStatus, **fields: Any) -> bool:
-        """Move one task row's `party_status` to `target` if the table allows it from the current one."""
+        """Move one task row's `party_status` to `target` if the table allows it from the current one.
+        `fields` are other columns written with the move (MUST refuse a status: the target is one)."""
+        _no_status(fields, "the target of transition_task")
         values = {"party_status": target, "update_time": now_ms(), **fields}
         with self._sessions.begin() as s:
             res = s.execute(
