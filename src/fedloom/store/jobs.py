@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import bindparam, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
@@ -169,11 +169,11 @@ class JobStore:
     def tasks(self, job_id: str, *, latest: bool = True, **filters: Any) -> list[TaskRow]:
         """Tasks of a job (only the newest version of each component unless latest=False)."""
         rows = self._select_tasks(job_id=job_id, **filters)
-        return _newest_versions(rows) if latest else rows
+        return _newest_versions(rows, _job_component) if latest else rows
 
     def query_tasks(self, **filters: Any) -> list[TaskRow]:
         """Tasks across jobs matching equality filters (newest version per component and party)."""
-        return _newest_versions(self._select_tasks(**filters))
+        return _newest_versions(self._select_tasks(**filters), _job_component)
 
     def _select_tasks(self, **filters: Any) -> list[TaskRow]:
         conds = []
@@ -203,10 +203,7 @@ class JobStore:
             q = q.where(TaskRow.component_name.in_(open_cpns))
         with self._sessions() as s:
             rows = [TaskState(*r) for r in s.execute(q)]
-        newest: dict[str, int] = {}
-        for r in rows:
-            newest[r.component_name] = max(newest.get(r.component_name, -1), r.task_version)
-        return [r for r in rows if r.task_version == newest[r.component_name]]
+        return _newest_versions(rows, lambda r: r.component_name)  # one job: the component is the key
 
     def set_federated_statuses(self, job_id: str, changes: Sequence[tuple[str, int, str, str]]) -> None:
         """Compare-and-set the federated `status` of many task versions in one statement.
@@ -409,12 +406,25 @@ def _task_values(task: TaskRow) -> dict[str, Any]:
     return values
 
 
-def _newest_versions(rows: list[TaskRow]) -> list[TaskRow]:
-    newest: dict[tuple[str, str], int] = {}
+class _Versioned(Protocol):
+    @property
+    def task_version(self) -> int: ...
+
+
+_V = TypeVar("_V", bound=_Versioned)
+
+
+def _newest_versions(rows: list[_V], component: Callable[[_V], Hashable]) -> list[_V]:
+    """The rows of each component's newest task version (`component` says which component a row is of)."""
+    newest: dict[Hashable, int] = {}
     for r in rows:
-        k = (r.job_id, r.component_name)
+        k = component(r)
         newest[k] = max(newest.get(k, -1), r.task_version)
-    return [r for r in rows if r.task_version == newest[(r.job_id, r.component_name)]]
+    return [r for r in rows if r.task_version == newest[component(r)]]
+
+
+def _job_component(row: TaskRow) -> tuple[str, str]:
+    return row.job_id, row.component_name
 
 
 class _Insufficient(Exception):
