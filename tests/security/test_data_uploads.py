@@ -239,3 +239,27 @@ def test_a_component_output_holding_inf_is_served_as_strict_json(
         "/data/download", {"namespace": "experiment", "table_name": "infs", "output_path": "i.csv"}
     )
     assert res["retcode"] == 0, res
+
+
+@pytest.mark.parametrize("ctype", ["Multipart/Form-Data; boundary=x", "MULTIPART/FORM-DATA"])
+def test_a_json_body_under_a_capitalised_multipart_type_is_not_taken_as_json(
+    sec_server: EmbeddedServer, fingerprint: Fingerprint, ctype: str
+) -> None:
+    """The guard reads the type case-insensitively and applies the multipart limit; the route must take
+    the same branch, or a huge body would be read whole as JSON (and, with a key, go unsigned)."""
+    before = fingerprint.take()
+    conf = {
+        "file": "/etc/hostname",
+        "use_local_data": 0,
+        "head": 1,
+        "partition": 1,
+        "namespace": "experiment",
+        "table_name": "capitalised",
+    }
+    res = Api(sec_server.url).http.post(
+        "/data/upload", content=json.dumps(conf), headers={"content-type": ctype}
+    )
+    body = res.json()
+    assert body["retcode"] == 101 and "multipart" in body["retmsg"], body
+    assert not table_exists(sec_server, "experiment", "capitalised")
+    unchanged(fingerprint, before)

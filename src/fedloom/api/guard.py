@@ -223,7 +223,8 @@ class Guard:
             if media == MULTIPART
             else (s.max_json_bytes, "max_json_bytes")
         )
-        if req.has_body:
+        # A declared type must be allowed even without a body: an empty cross-site form still carries one.
+        if req.has_body or req.content_types:
             allowed = (JSON, MULTIPART) if is_upload else (JSON,)
             if media not in allowed:
                 shown = f"{req.content_types[0]!r}" if req.content_types else "missing"

@@ -186,7 +186,12 @@ async def _upload_multipart(request: Request) -> Uploaded:
 
 async def _upload_server_file(request: Request) -> Uploaded:
     tables = services(request).tables
-    conf = await json_body(request, settings(request).max_json_bytes) or _query_conf(request)
+    conf = await json_body(request, settings(request).max_json_bytes)
+    if not conf:
+        raise InvalidInput(
+            "data/upload: send the file as multipart/form-data, or a server-path upload's conf "
+            "(use_local_data: 0) as a JSON body"
+        )
     c = parse(UploadConf, conf)
     if c.use_local_data != 0:
         raise InvalidInput(
@@ -204,7 +209,9 @@ async def _upload_server_file(request: Request) -> Uploaded:
 
 @router.post("/data/upload")
 async def upload(request: Request) -> Response:
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+    # The guard's reading of the header (case-insensitive): the branch must match the limit it applied.
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "multipart/form-data":
         res = await _upload_multipart(request)
     else:
         res = await _upload_server_file(request)
