@@ -150,10 +150,14 @@ def test_a_task_that_fails_records_why(pool: tuple[WorkerPool, Exits], data: tup
     code = _run(
         pool, data, key, "Reader", params={"table": {"namespace": "ns", "name": "t"}}
     )  # bound no input
-    row = data[1].jobs.task(key)
+    data_dir, stores = data
+    row = stores.jobs.task(key)
     assert code == 0  # the runner recorded the failure and ended normally
     assert row is not None and row.party_status == TaskStatus.FAILED
-    assert row.error_report
+    # An unexpected exception: its class in the report, its text and trace only in the task log.
+    assert row.error_report.startswith("unexpected IndexError") and str(data_dir) not in row.error_report
+    log = (task_log_dir(data_dir, "job_bad", "guest", 9999, "reader_0") / "INFO.log").read_text()
+    assert "Traceback" in log and "IndexError" in log
 
 
 def test_a_task_without_need_run_passes(pool: tuple[WorkerPool, Exits], data: tuple[Path, Stores]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from fedloom.components.registry import get_component
 from fedloom.config import Settings
 from fedloom.dsl import ComponentNode, JobPlan, Ref
-from fedloom.errors import NotFound
+from fedloom.errors import FedloomError, NotFound
 from fedloom.federation.auth import session_key
 from fedloom.federation.channel import Mailbox, session_name
 from fedloom.ids import Party, TaskKey
@@ -59,8 +59,12 @@ class PartyService:
             pid = self.pool.start(spec)
             self._stores.jobs.update_task(key, run_pid=pid)
         except Exception as exc:  # any failure to launch becomes the task's error, shown to the user
-            msg = exc.message if hasattr(exc, "message") else f"{type(exc).__name__}: {exc}"
-            log.warning("could not start %s: %s", key, msg)
+            if isinstance(exc, FedloomError):
+                msg = exc.message
+                log.warning("could not start %s: %s", key, msg)
+            else:  # its text may hold server paths: the server log has it, the user a pointer
+                msg = f"the task could not be started ({type(exc).__name__}; the server log has the details)"
+                log.exception("could not start %s", key)
             self._stores.jobs.transition_task(
                 key, TaskStatus.FAILED, end_time=now_ms(), error_report=str(msg)[:4000]
             )

@@ -101,7 +101,8 @@ def _describe(exc: BaseException) -> str:
         return exc.message
     if isinstance(exc, ValidationError):
         return f"invalid parameters: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"
-    return f"{type(exc).__name__}: {exc}"
+    # An unexpected error's text may hold server paths or data: it goes to the task log only.
+    return f"unexpected {type(exc).__name__} in the task; its log has the details (job log download)"
 
 
 def _task_logger(spec: TaskSpec) -> logging.Logger:
