@@ -263,6 +263,34 @@ def test_a_custom_component_with_a_duplicate_handler_is_left_out(
     assert "HeteroLR" in registry.all_components()
 
 
+def test_a_custom_component_named_like_a_builtin_is_refused(
+    installed: Install, caplog: pytest.LogCaptureFixture
+) -> None:
+    installed("fedloom_test_reader", OLD_STYLE.replace('module="RowCount"', 'module="Reader"'), "SPEC")
+    with caplog.at_level(logging.ERROR, logger=registry.__name__):
+        reader = registry.get_component("Reader")
+    assert reader is importlib.import_module("fedloom.components.reader").SPEC
+    assert (
+        "component Reader from entry point fedloom_test_reader (fedloom_test_reader:SPEC) is refused: "
+        "built-in fedloom.components.reader already provides it"
+    ) in caplog.text
+
+
+def test_a_custom_component_named_like_another_entry_point_is_refused(
+    installed: Install, caplog: pytest.LogCaptureFixture
+) -> None:
+    installed("fedloom_test_rowcount_a", OLD_STYLE, "SPEC")
+    installed("fedloom_test_rowcount_b", OLD_STYLE, "SPEC")
+    with caplog.at_level(logging.ERROR, logger=registry.__name__):
+        spec = registry.get_component("RowCount")
+    refused = [r.getMessage() for r in caplog.records if "is refused" in r.getMessage()]
+    assert len(refused) == 1
+    assert "fedloom_test_rowcount_a" in refused[0] and "fedloom_test_rowcount_b" in refused[0]
+    kept = spec.run.__module__  # whichever was found first; the other one is named as refused
+    assert f"is refused: entry point {kept} ({kept}:SPEC) already provides it" in refused[0]
+    assert _count(spec) == 12
+
+
 def test_peers_are_parties() -> None:
     ctx = _Ctx("guest")
     ctx.parties = {"host": [10000, 10001]}  # type: ignore[attr-defined]

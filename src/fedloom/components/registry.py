@@ -1,6 +1,7 @@
 """The component registry: built-in components plus those installed under entry point `fedloom.components`.
 
-An entry point names either a `Component` (handlers declared per role) or a `ComponentSpec`.
+An entry point names either a `Component` (handlers declared per role) or a `ComponentSpec`. One whose
+module name is already taken (by a built-in or an earlier entry point) is refused with a logged error.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 from functools import lru_cache
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from pydantic import ValidationError
@@ -30,26 +31,38 @@ _BUILTIN_MODULES = (
 @lru_cache(maxsize=1)
 def _load() -> dict[str, ComponentSpec]:
     specs: dict[str, ComponentSpec] = {}
+    origins: dict[str, str] = {}  # module -> where its spec came from, to name both sides of a clash
     for mod_name in _BUILTIN_MODULES:
-        try:
-            mod = importlib.import_module(mod_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod_name:
-                raise
-            continue  # not written yet in this build
-        spec: ComponentSpec = mod.SPEC
+        spec: ComponentSpec = importlib.import_module(mod_name).SPEC
         specs[spec.module] = spec
+        origins[spec.module] = f"built-in {mod_name}"
     for ep in entry_points(group="fedloom.components"):
-        try:
-            loaded = _as_spec(ep.load())
-        except Exception as exc:  # a broken third-party package must not stop the server
-            log.error("component entry point %s failed to load: %s", ep.name, exc)
-            continue
+        loaded = _load_entry_point(ep)
         if loaded is None:
-            log.error("entry point %s is not a Component or ComponentSpec", ep.name)
+            continue
+        origin = f"entry point {ep.name} ({ep.value})"
+        if loaded.module in origins:  # a package must not silently replace another component
+            log.error(
+                "component %s from %s is refused: %s already provides it",
+                loaded.module,
+                origin,
+                origins[loaded.module],
+            )
             continue
         specs[loaded.module] = loaded
+        origins[loaded.module] = origin
     return specs
+
+
+def _load_entry_point(ep: EntryPoint) -> ComponentSpec | None:
+    try:
+        loaded = _as_spec(ep.load())
+    except Exception as exc:  # a broken third-party package must not stop the server
+        log.error("component entry point %s failed to load: %s", ep.name, exc)
+        return None
+    if loaded is None:
+        log.error("entry point %s is not a Component or ComponentSpec", ep.name)
+    return loaded
 
 
 def _as_spec(obj: object) -> ComponentSpec | None:
