@@ -11,6 +11,7 @@ from fedloom.federation.auth import server_secret
 from fedloom.ids import Party
 from fedloom.paths import tables_dir
 from fedloom.scheduler.reconcile import JobLimits, Scheduler
+from fedloom.scheduler.status import JobStatus, TaskStatus
 from fedloom.services.components import ComponentService
 from fedloom.services.jobs import JobService
 from fedloom.services.models import ModelService
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 class LocalGateway:
-    """Commands to parties this server hosts are plain calls into the PartyService."""
+    """Commands to parties this server hosts are plain calls into the PartyService (a `PartyGateway`)."""
 
     def __init__(self, party: PartyService) -> None:
         self._party = party
@@ -33,10 +34,10 @@ class LocalGateway:
     def start_task(self, job_id: str, component: str, version: int, party: Party) -> None:
         self._party.start_task(job_id, component, version, party)
 
-    def stop_task(self, job_id: str, component: str, version: int, party: Party, status: str) -> None:
+    def stop_task(self, job_id: str, component: str, version: int, party: Party, status: TaskStatus) -> None:
         self._party.stop_task(job_id, component, version, party, status)
 
-    def job_ended(self, job_id: str, party: Party, status: str) -> None:
+    def job_ended(self, job_id: str, party: Party, status: JobStatus) -> None:
         self._party.job_ended(job_id, party, status)
 
 
