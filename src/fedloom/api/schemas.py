@@ -13,8 +13,8 @@ from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
 
 from fedloom.errors import InvalidInput
 from fedloom.paths import MAX_PARTY_ID, check_id
+from fedloom.services._json import MAX_ROWS
 
-MAX_ROWS = 10_000  # rows a preview or a list returns at most
 MAX_PARTITIONS = 1024
 MAX_PAGE = 1_000_000
 MAX_TEXT = 4096  # server paths, delimiters, free-text filters
@@ -111,8 +111,8 @@ class JobQueryBody(Body):
 
 
 class JobListBody(Body):
-    limit: int = Field(0, le=MAX_ROWS)
-    page: int = Field(1, le=MAX_PAGE)
+    limit: int = Field(0, ge=0, le=MAX_ROWS)  # 0: FATE's "all", at most MAX_ROWS
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     job_id: Annotated[str | None, Field(max_length=MAX_TEXT)] = None  # a LIKE filter, not an id
     description: Annotated[str | None, Field(max_length=MAX_TEXT)] = None
     party_id: OptPartyId = None

@@ -11,20 +11,20 @@ from fedloom.config import Settings
 from fedloom.dsl import (
     JobParameters,
     JobPlan,
+    deep_merge,
     dependency_view,
     generate_predict_dsl,
     merge_predict_conf,
     model_id_for,
     new_job_id,
 )
-from fedloom.dsl._util import deep_merge
 from fedloom.errors import Conflict, InvalidInput, NotFound, OperationFailed
 from fedloom.ids import Party
 from fedloom.paths import logs_dir
 from fedloom.scheduler.reconcile import Scheduler
 from fedloom.scheduler.resources import cores_by_party, job_parameters
 from fedloom.scheduler.status import END, JobStatus
-from fedloom.services._json import JsonObject
+from fedloom.services._json import JsonObject, bounded
 from fedloom.services.models import ModelService
 from fedloom.services.party import PartyService
 from fedloom.services.plans import PlanCache
@@ -256,7 +256,7 @@ class JobService:
 
     def list_jobs(self, q: JobListQuery) -> JobPage:
         rows, total = self._jobs.list_jobs(
-            limit=q.limit,
+            limit=bounded(q.limit),
             page=q.page,
             job_id_like=q.job_id,
             description_like=q.description,

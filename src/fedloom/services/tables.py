@@ -13,7 +13,7 @@ from fedloom.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fedloom.ids import TaskKey
 from fedloom.paths import confine, is_reserved_namespace, staging_dir
 from fedloom.scheduler.status import JobStatus, TaskStatus
-from fedloom.services._json import JsonObject, JsonValue
+from fedloom.services._json import JsonObject, JsonValue, bounded
 from fedloom.storage import staging
 from fedloom.storage.csv_import import read_csv
 from fedloom.storage.frame import json_safe
@@ -324,7 +324,7 @@ class TableService:
             role="local", party_id=0, description="upload", **({"job_id": job_id} if job_id else {})
         )
         out = []
-        for row in given[: limit if limit > 0 else None]:
+        for row in given[: bounded(limit)]:
             summary = self._tracking.summary(row.job_id, UPLOAD_COMPONENT, "local", 0) or {}
             info = summary.get("upload_info", {})
             schema: JsonObject = {}

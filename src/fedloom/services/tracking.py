@@ -11,7 +11,7 @@ from typing import BinaryIO
 from fedloom.config import Settings
 from fedloom.errors import NoData, NotFound
 from fedloom.paths import staging_dir
-from fedloom.services._json import JsonObject, JsonValue
+from fedloom.services._json import JsonObject, JsonValue, bounded
 from fedloom.services.plans import PlanCache
 from fedloom.services.tables import OutputTable
 from fedloom.storage.frame import Frame, json_safe
@@ -115,7 +115,7 @@ class TrackingService:
         self, job_id: str, component: str, role: str, party_id: int, limit: int
     ) -> list[OutputPreview]:
         return [
-            OutputPreview(name, f.header(), f.rows(limit), f.count)
+            OutputPreview(name, f.header(), f.rows(bounded(limit)), f.count)
             for name, f in self._frames(job_id, component, role, party_id)
         ]
 
