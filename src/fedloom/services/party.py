@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from fedloom.components.registry import get_component
@@ -22,7 +21,7 @@ from fedloom.services.readers import reader_table
 from fedloom.storage.tables import TableStore
 from fedloom.store import Stores, now_ms
 from fedloom.store.models import JobRow, TaskRow
-from fedloom.worker.pool import WorkerPool, kill_pid, pid_alive
+from fedloom.worker.pool import WorkerPool, is_our_task, kill_pid, pid_alive
 from fedloom.worker.spec import ModelBinding, TableBinding, TaskSpec
 
 log = logging.getLogger(__name__)
@@ -47,7 +46,7 @@ class PartyService:
         self._tables = tables
         self._plans = plans
         self._on_task_end = on_task_end
-        self.pool = WorkerPool(self._task_exited)
+        self.pool = WorkerPool(self._task_exited, owner=str(settings.resolved_data_dir))
 
     # ---- tasks ------------------------------------------------------------------------------
     def start_task(self, job_id: str, component: str, version: int, party: Party) -> None:
@@ -81,7 +80,9 @@ class PartyService:
             and row.run_pid
             and row.party_status == TaskStatus.RUNNING
         ):
-            _kill_orphan(row.run_pid)  # started by a previous server: we hold no handle to it
+            _kill_orphan(
+                row.run_pid, str(self._settings.resolved_data_dir)
+            )  # started by a previous server: we hold no handle to it
 
     def job_ended(self, job_id: str, party: Party, status: str) -> None:
         """Outputs stay for tracking; the job's federation messages here (read or not) are deleted."""
@@ -102,7 +103,7 @@ class PartyService:
         count = 0
         for row in self._stores.jobs.running_tasks():
             if row.run_pid and pid_alive(row.run_pid):
-                _kill_orphan(row.run_pid)
+                _kill_orphan(row.run_pid, str(self._settings.resolved_data_dir))
             key = TaskKey(row.job_id, row.component_name, row.task_version, row.role, row.party_id)
             self._stores.jobs.transition_task(
                 key,
@@ -264,13 +265,9 @@ class PartyService:
         return rows
 
 
-def _kill_orphan(pid: int) -> None:
-    """Kill a task process we no longer hold a handle to, but only if it is one of ours."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return
-    if b"forkserver" in cmdline or b"fedloom" in cmdline:
+def _kill_orphan(pid: int, owner: str) -> None:
+    """Kill a task process we no longer hold a handle to, but only if a pool of this data dir started it."""
+    if is_our_task(pid, owner):
         kill_pid(pid)
 
 

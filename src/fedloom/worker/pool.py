@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 
 from fedloom.ids import TaskKey
 from fedloom.worker.spec import TaskSpec
@@ -22,8 +23,9 @@ ExitHandler = Callable[[TaskSpec, int | None], None]
 class WorkerPool:
     """Starts each task in its own OS process in milliseconds and reports when it exits."""
 
-    def __init__(self, on_exit: ExitHandler) -> None:
+    def __init__(self, on_exit: ExitHandler, owner: str = "") -> None:
         self._on_exit = on_exit
+        self._owner = owner  # marks our task processes (their environment) for recovery after a crash
         self._lock = threading.Lock()
         self._zygote: subprocess.Popen[bytes] | None = None
         self._pending: list[Future[int]] = []
@@ -39,8 +41,9 @@ class WorkerPool:
             if self._zygote is not None and self._zygote.poll() is None:
                 return self._zygote
             env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+            env[OWNER_ENV] = self._owner
             proc = subprocess.Popen(
-                [sys.executable, "-m", "fedloom.worker.zygote"],
+                [sys.executable, "-m", ZYGOTE_MODULE],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 env=env,
@@ -121,6 +124,23 @@ class WorkerPool:
                 zygote.kill()
 
 
+OWNER_ENV = "FEDLOOM_TASK_OWNER"
+ZYGOTE_MODULE = "fedloom.worker.zygote"
+
+
+def is_our_task(pid: int, owner: str) -> bool:
+    """True when `pid` is a task process (or the zygote) that a pool of `owner` started: after a crash
+    a stored pid may have been reused by any process, so both its command line and its environment
+    must say so."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
+    marker = f"{OWNER_ENV}={owner}".encode()
+    return ZYGOTE_MODULE.encode() in cmdline.split(b"\0") and marker in environ.split(b"\0")
+
+
 def kill_pid(pid: int) -> bool:
     """SIGKILL a task's process group (the task and anything it started)."""
     try:
@@ -145,4 +165,4 @@ def pid_alive(pid: int | None) -> bool:
     return True
 
 
-__all__ = ["WorkerPool", "kill_pid", "pid_alive"]
+__all__ = ["OWNER_ENV", "WorkerPool", "ZYGOTE_MODULE", "is_our_task", "kill_pid", "pid_alive"]
