@@ -42,6 +42,16 @@ def test_psi_job_runs_to_success_and_is_tracked(api: Api, server: EmbeddedServer
         assert csv is not None
         lines = csv.read().decode().splitlines()
     assert len(lines) == 570 and lines[0].startswith("id,y,")
+    _assert_staging_empties(server)
+    # So is the job's log archive.
+    r = api.http.post("/job/log/download", json={"job_id": job_id})
+    assert r.status_code == 200
+    with tarfile.open(fileobj=io.BytesIO(r.content), mode="r:gz") as tar:
+        assert any(n.endswith("INFO.log") for n in tar.getnames())
+    _assert_staging_empties(server)
+
+
+def _assert_staging_empties(server: EmbeddedServer) -> None:
     staging = staging_dir(server.settings.resolved_data_dir)
     deadline = time.monotonic() + 10  # removed by a background task once the body is sent
     while list(staging.iterdir()) and time.monotonic() < deadline:

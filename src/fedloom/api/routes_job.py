@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
+from starlette.background import BackgroundTask
 
 from fedloom.api._deps import body, call, services, settings
 from fedloom.api.envelope import download_error, file_or_ok, json_arg, ok
@@ -175,12 +176,13 @@ async def clean(request: Request) -> Response:
 async def log_download(request: Request) -> Response:
     try:  # a refused job id gets a non-200 too: clients untar any 200
         req = await body(request, JobIdBody)
-        data = await call(services(request).jobs.log_archive, req.job_id)
+        archive = await call(services(request).jobs.log_archive, req.job_id)
     except FedloomError as exc:
         return download_error(exc)
-    return Response(
-        data,
+    return FileResponse(
+        archive.path,
         media_type="application/gzip",
+        background=BackgroundTask(archive.close),
         headers={"Content-Disposition": f"attachment; filename=job_{req.job_id}_log.tar.gz"},
     )
 

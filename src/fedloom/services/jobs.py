@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import tarfile
 from dataclasses import dataclass
 
 from fedloom.components.registry import get_component
@@ -20,7 +18,7 @@ from fedloom.dsl import (
 )
 from fedloom.errors import Conflict, InvalidInput, NotFound, OperationFailed
 from fedloom.ids import Party
-from fedloom.paths import logs_dir
+from fedloom.paths import logs_dir, staging_dir
 from fedloom.scheduler.reconcile import Scheduler
 from fedloom.scheduler.resources import cores_by_party, job_parameters
 from fedloom.scheduler.status import END, JobStatus
@@ -29,6 +27,7 @@ from fedloom.services.models import ModelService
 from fedloom.services.party import PartyService
 from fedloom.services.plans import PlanCache
 from fedloom.services.readers import reader_table
+from fedloom.storage.staging import StagingFile, tar_gz
 from fedloom.storage.tables import TableStore
 from fedloom.store import now_ms
 from fedloom.store.jobs import JobStore
@@ -367,16 +366,16 @@ class JobService:
         self.require(job_id)
         return logs_directory(job_id)
 
-    def log_archive(self, job_id: str) -> bytes:
+    def log_archive(self, job_id: str) -> StagingFile:
+        """The job's logs as a tar.gz in an owner-only staging file (the caller serves and closes it)."""
         base = logs_dir(self._settings.resolved_data_dir, job_id)
         if not base.exists():
             raise NotFound(f"no logs for job {job_id}")
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        with tar_gz(staging_dir(self._settings.resolved_data_dir)) as (archive, tar):
             for path in sorted(base.rglob("*")):
-                if path.is_file():
-                    tar.add(path, arcname=str(path.relative_to(base)))
-        return buf.getvalue()
+                if path.is_file() and not path.is_symlink():
+                    tar.add(path, arcname=str(path.relative_to(base)), recursive=False)
+        return archive
 
     @staticmethod
     def predict_dsl(train_dsl: object, cpn_list: list[str] | None) -> JsonObject:

@@ -15,7 +15,7 @@ from fedloom.services._json import JsonObject, JsonValue, bounded
 from fedloom.services.plans import PlanCache
 from fedloom.services.tables import OutputTable
 from fedloom.storage.frame import Frame, json_safe
-from fedloom.storage.staging import StagingFile
+from fedloom.storage.staging import StagingFile, tar_gz
 from fedloom.storage.tables import TableStore
 from fedloom.store.jobs import JobStore
 from fedloom.store.tracking import TrackingStore
@@ -129,18 +129,12 @@ class TrackingService:
         if not frames:
             raise NoData(f"no output data for {component} at {role} {party_id} (job {job_id})")
         staging = staging_dir(self._settings.resolved_data_dir)
-        archive = StagingFile(staging)
-        try:
-            with tarfile.open(fileobj=archive.stream, mode="w:gz") as tar:
-                for name, frame in frames:
-                    with StagingFile(staging) as csv:
-                        write_fate_csv(csv.stream, frame, limit)
-                        tar.add(csv.finish(), arcname=f"{name}.csv", recursive=False)
-                    _add(tar, f"{name}.meta", json.dumps({"header": frame.header()}).encode())
-            archive.finish()
-        except BaseException:
-            archive.close()
-            raise
+        with tar_gz(staging) as (archive, tar):
+            for name, frame in frames:
+                with StagingFile(staging) as csv:
+                    write_fate_csv(csv.stream, frame, limit)
+                    tar.add(csv.finish(), arcname=f"{name}.csv", recursive=False)
+                _add(tar, f"{name}.meta", json.dumps({"header": frame.header()}).encode())
         return archive
 
     def output_tables(self, job_id: str, component: str, role: str, party_id: int) -> list[OutputTable]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import tarfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,6 +75,20 @@ class StagingFile:
         self.close()
 
 
+@contextlib.contextmanager
+def tar_gz(directory: Path) -> Iterator[tuple[StagingFile, tarfile.TarFile]]:
+    """A tar.gz being written to a new staging file in `directory`; on success the file is finished
+    and handed to the caller (who serves and closes it), on error it is removed."""
+    archive = StagingFile(directory)
+    try:
+        with tarfile.open(fileobj=archive.stream, mode="w:gz") as tar:
+            yield archive, tar
+        archive.finish()
+    except BaseException:
+        archive.close()
+        raise
+
+
 def copy_into(fd: int, staging: StagingFile, limit: int, setting: str) -> None:
     """Copy an open file descriptor into `staging` in bounded chunks."""
     while chunk := os.read(fd, _CHUNK):
@@ -129,4 +144,4 @@ def fd_path(fd: int) -> Path | None:
         return None
 
 
-__all__ = ["StagingFile", "copy_into", "fd_path", "open_regular", "owner_only_dir", "replacing"]
+__all__ = ["StagingFile", "copy_into", "tar_gz", "fd_path", "open_regular", "owner_only_dir", "replacing"]
