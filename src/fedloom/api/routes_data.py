@@ -23,8 +23,7 @@ from fedloom.api.schemas import (
     UploadConf,
 )
 from fedloom.errors import InvalidInput
-from fedloom.services.tables import UPLOAD_MODEL_ID, TableService, Uploaded, UploadRequest
-from fedloom.storage.staging import StagingFile
+from fedloom.services.tables import UPLOAD_MODEL_ID, StagingFile, TableService, Uploaded, UploadRequest
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks

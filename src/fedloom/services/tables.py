@@ -368,13 +368,14 @@ def _is_dir(path: Path) -> bool:
 
 
 __all__ = [
-    "UPLOAD_COMPONENT",
-    "UPLOAD_MODEL_ID",
     "Downloaded",
     "OutputTable",
     "Preview",
+    "StagingFile",
     "TableDetails",
     "TableService",
+    "UPLOAD_COMPONENT",
+    "UPLOAD_MODEL_ID",
     "UploadRecord",
     "UploadRequest",
     "Uploaded",
