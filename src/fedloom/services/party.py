@@ -13,13 +13,12 @@ from fedloom.errors import FedloomError, NotFound
 from fedloom.federation.auth import session_key
 from fedloom.federation.channel import Mailbox, session_name
 from fedloom.ids import Party, TaskKey
-from fedloom.paths import federation_dir
 from fedloom.scheduler.resources import task_cores
 from fedloom.scheduler.status import END, TaskStatus
 from fedloom.services.plans import PlanCache
 from fedloom.services.readers import reader_table
 from fedloom.storage.tables import TableStore
-from fedloom.store import Stores, now_ms
+from fedloom.store import JobStore, TrackingStore, now_ms
 from fedloom.store.models import JobRow, TaskRow
 from fedloom.worker.pool import WorkerPool, is_our_task, kill_pid, pid_alive
 from fedloom.worker.spec import ModelBinding, TableBinding, TaskSpec
@@ -33,16 +32,19 @@ class PartyService:
     def __init__(
         self,
         settings: Settings,
-        stores: Stores,
+        jobs: JobStore,
+        tracking: TrackingStore,
         tables: TableStore,
+        mailbox: Mailbox,
         plans: PlanCache,
         on_task_end: Callable[[str], None],
         federation_secret: bytes,
     ) -> None:
         self._settings = settings
         self._federation_secret = federation_secret
-        self._mailbox = Mailbox(federation_dir(settings.resolved_data_dir))
-        self._stores = stores
+        self._mailbox = mailbox
+        self._jobs = jobs
+        self._tracking = tracking
         self._tables = tables
         self._plans = plans
         self._on_task_end = on_task_end
@@ -51,12 +53,12 @@ class PartyService:
     # ---- tasks ------------------------------------------------------------------------------
     def start_task(self, job_id: str, component: str, version: int, party: Party) -> None:
         key = TaskKey(job_id, component, version, party.role, party.party_id)
-        if not self._stores.jobs.transition_task(key, TaskStatus.RUNNING, start_time=now_ms()):
+        if not self._jobs.transition_task(key, TaskStatus.RUNNING, start_time=now_ms()):
             return  # already started (a repeated command): idempotent
         try:
             spec = self._task_spec(job_id, component, version, party)
             pid = self.pool.start(spec)
-            self._stores.jobs.update_task(key, run_pid=pid)
+            self._jobs.update_task(key, run_pid=pid)
         except Exception as exc:  # any failure to launch becomes the task's error, shown to the user
             if isinstance(exc, FedloomError):
                 msg = exc.message
@@ -64,16 +66,16 @@ class PartyService:
             else:  # its text may hold server paths: the server log has it, the user a pointer
                 msg = f"the task could not be started ({type(exc).__name__}; the server log has the details)"
                 log.exception("could not start %s", key)
-            self._stores.jobs.transition_task(
+            self._jobs.transition_task(
                 key, TaskStatus.FAILED, end_time=now_ms(), error_report=str(msg)[:4000]
             )
             self._on_task_end(job_id)
 
     def stop_task(self, job_id: str, component: str, version: int, party: Party, status: str) -> None:
         key = TaskKey(job_id, component, version, party.role, party.party_id)
-        row = self._stores.jobs.task(key)
+        row = self._jobs.task(key)
         # The status first: the exit of the killed process must not be mistaken for a crash.
-        self._stores.jobs.transition_task(key, TaskStatus(status), end_time=now_ms(), kill_status=True)
+        self._jobs.transition_task(key, TaskStatus(status), end_time=now_ms(), kill_status=True)
         if (
             not self.pool.kill(key)
             and row is not None
@@ -89,23 +91,21 @@ class PartyService:
         self._mailbox.drop_job(job_id)
 
     def _task_exited(self, spec: TaskSpec, exitcode: int | None) -> None:
-        row = self._stores.jobs.task(spec.key)
+        row = self._jobs.task(spec.key)
         if row is not None and row.party_status == TaskStatus.RUNNING:
             why = f"task process exited with code {exitcode} before reporting an end status"
-            self._stores.jobs.transition_task(
-                spec.key, TaskStatus.FAILED, end_time=now_ms(), error_report=why
-            )
+            self._jobs.transition_task(spec.key, TaskStatus.FAILED, end_time=now_ms(), error_report=why)
         self._on_task_end(spec.job_id)
 
     # ---- recovery ---------------------------------------------------------------------------
     def recover(self) -> int:
         """After a crash: tasks left `running` are killed and given one more try (new version)."""
         count = 0
-        for row in self._stores.jobs.running_tasks():
+        for row in self._jobs.running_tasks():
             if row.run_pid and pid_alive(row.run_pid):
                 _kill_orphan(row.run_pid, str(self._settings.resolved_data_dir))
             key = TaskKey(row.job_id, row.component_name, row.task_version, row.role, row.party_id)
-            self._stores.jobs.transition_task(
+            self._jobs.transition_task(
                 key,
                 TaskStatus.FAILED,
                 end_time=now_ms(),
@@ -120,12 +120,12 @@ class PartyService:
         return self._mailbox.drop_jobs_except(self._job_open)
 
     def _job_open(self, job_id: str) -> bool:
-        return any(r.status not in END for r in self._stores.jobs.jobs(job_id))
+        return any(r.status not in END for r in self._jobs.jobs(job_id))
 
     # ---- inputs -----------------------------------------------------------------------------
     def _task_spec(self, job_id: str, component: str, version: int, party: Party) -> TaskSpec:
         role, pid = party
-        job = self._stores.jobs.job(job_id, role, pid)
+        job = self._jobs.job(job_id, role, pid)
         if job is None:
             raise NotFound(f"job {job_id} has no {role} {pid}")
         plan = self._plans.get(job)
@@ -193,7 +193,7 @@ class PartyService:
         return found
 
     def _find_output(self, job_id: str, component: str, alias: str, party: Party) -> TableBinding | None:
-        rows = self._stores.tracking.output_data(job_id, component, party.role, party.party_id)
+        rows = self._tracking.output_data(job_id, component, party.role, party.party_id)
         row = next((r for r in rows if r.data_name == alias), None)
         return None if row is None else TableBinding(namespace=row.table_namespace, name=row.table_name)
 
@@ -225,7 +225,7 @@ class PartyService:
 
     def _deployed_components(self, plan: JobPlan, party: Party) -> Mapping[str, Any]:
         jp = plan.conf.get("job_parameters", {}).get("common", {})
-        rows = self._stores.tracking.pipeline_models(
+        rows = self._tracking.pipeline_models(
             model_id=jp.get("model_id"),
             model_version=str(jp.get("model_version")),
             role=party.role,

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from fedloom import datadir
 from fedloom.config import Settings
 from fedloom.federation.auth import server_secret
+from fedloom.federation.channel import Mailbox
 from fedloom.ids import Party
-from fedloom.paths import tables_dir
+from fedloom.paths import federation_dir, tables_dir
 from fedloom.scheduler.reconcile import JobLimits, Scheduler
 from fedloom.scheduler.status import JobStatus, TaskStatus
 from fedloom.services.components import ComponentService
@@ -69,7 +70,14 @@ class Platform:
             self.plans = PlanCache()
             models = ModelService(self.stores.jobs, self.stores.tracking)
             self.party = PartyService(
-                settings, self.stores, self.tables, self.plans, self._task_ended, secret
+                settings,
+                self.stores.jobs,
+                self.stores.tracking,
+                self.tables,
+                Mailbox(federation_dir(data_dir)),
+                self.plans,
+                self._task_ended,
+                secret,
             )
             self.scheduler = Scheduler(
                 self.stores.jobs,
