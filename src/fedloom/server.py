@@ -9,6 +9,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -51,11 +52,14 @@ def _uvicorn(platform: Platform) -> _Server:
     return _Server(config)
 
 
-def serve(settings: Settings) -> None:
-    """Run in the foreground until SIGINT/SIGTERM; tasks still running are stopped and recovered later."""
+def serve(settings: Settings, on_ready: Callable[[], None] | None = None) -> None:
+    """Run in the foreground until SIGINT/SIGTERM; tasks still running are stopped and recovered later.
+    `on_ready` runs once the data dir is ours and the platform started, before the API listens."""
     check_exposure(settings)  # before anything is opened or locked
     platform = Platform(settings)
     platform.start()
+    if on_ready is not None:
+        on_ready()
     server = _uvicorn(platform)
     pid_file = _pid_file(settings.data_dir)
     pid_file.write_text(json.dumps({"pid": os.getpid(), "host": settings.host, "port": settings.port}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -45,8 +46,10 @@ class FakeServerModule:
         self.served: list[Settings] = []
         self.stopped: list[Path] = []
 
-    def serve(self, settings: Settings) -> None:
+    def serve(self, settings: Settings, on_ready: Callable[[], None] | None = None) -> None:
         self.served.append(settings)
+        if on_ready is not None:
+            on_ready()
 
     def stop(self, data_dir: Path) -> bool:
         self.stopped.append(data_dir)

@@ -35,13 +35,16 @@ def start(
     settings = load_settings(config, host=host, port=port, data_dir=data_dir)
     check_exposure(settings)
     server = _runtime.server_module()
-    auth = "signed requests required" if settings.auth_enabled else "no authentication (loopback only)"
-    state(ctx).err.print(
-        f"fedloom server on {escape(settings.base_url)} ({auth}), "
-        f"data in {escape(str(settings.resolved_data_dir))}"
-    )
+    auth = "signed requests required" if settings.auth_enabled else "no authentication, loopback only"
+
+    def ready() -> None:  # printed once the data dir is ours: a refused start prints only its error
+        state(ctx).err.print(
+            f"fedloom server on {escape(settings.base_url)} ({auth}), "
+            f"data in {escape(str(settings.resolved_data_dir))}"
+        )
+
     try:
-        server.serve(settings)
+        server.serve(settings, on_ready=ready)
     except KeyboardInterrupt:
         state(ctx).err.print("stopped")
 
