@@ -172,7 +172,7 @@ class JobService:
                 )
 
     def _check_party_inputs(self, plan: JobPlan, parties: list[Party]) -> None:
-        """A party refuses a job whose Reader names a table it does not have."""
+        """A party refuses a job whose table-reading component (Reader) names a table it does not have."""
         for name, node in plan.components.items():
             if not get_component(node.module).reads_table:
                 continue
