@@ -23,11 +23,37 @@ from fedloom.errors import InvalidInput
 
 
 class PartyRoute(BaseModel):
-    """Where another party's fedloom server listens (cluster mode)."""
+    """Where another party's federation listener is (cluster mode), and the key commands to it are signed
+    with (shared by the two parties only; `fedloom certs init` makes one per pair)."""
 
     model_config = ConfigDict(extra="forbid")
     host: str
-    port: int
+    port: int = Field(ge=1, le=65535)
+    secret: SecretStr | None = None
+
+    @field_validator("secret", mode="before")
+    @classmethod
+    def _empty_secret_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+class TlsFiles(BaseModel):
+    """PEM files of this party's federation identity: the cluster CA, its certificate and its key."""
+
+    model_config = ConfigDict(extra="forbid")
+    ca: Path
+    cert: Path
+    key: Path
+
+
+class ClientAuth(BaseModel):
+    """Client API authentication: fate-client 1.x app-key signing, one secret per app key."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool | None = Field(
+        None, description="Require signed client requests (default: on in cluster mode or off loopback)."
+    )
+    apps: dict[str, SecretStr] = Field(default_factory=dict, description="app key -> secret key.")
 
 
 class Settings(BaseSettings):
@@ -43,10 +69,30 @@ class Settings(BaseSettings):
     )
     party_ids: list[int] = Field(
         default_factory=list,
-        description="Parties this server hosts. Empty = standalone: it hosts every party of a job.",
+        description="Parties this server serves. Empty = standalone: it hosts every party of a job.",
+    )
+    federation_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="Cluster mode: port of the party-to-party listener (mutual TLS only).",
+    )
+    federation_host: str | None = Field(
+        None, description="Cluster mode: address the federation listener binds to (default: host)."
     )
     routes: dict[int, PartyRoute] = Field(
-        default_factory=dict, description="Cluster mode: party id -> address of that party's server."
+        default_factory=dict,
+        description="Cluster mode: party id -> that party's federation listener and the command key.",
+    )
+    tls: TlsFiles | None = Field(None, description="Cluster mode: ca, cert and key PEM files.")
+    client_auth: ClientAuth = Field(default_factory=ClientAuth, description="Client API authentication.")
+    command_deadline: float = Field(
+        30.0, gt=0, description="Cluster mode: seconds a command to a party is retried before it fails."
+    )
+    party_timeout: float = Field(
+        300.0,
+        gt=0,
+        description="Cluster mode: a job fails once one of its parties has been unreachable this long.",
     )
     total_cores: int = Field(
         default_factory=lambda: max(os.cpu_count() or 1, 1) * 4,
@@ -100,12 +146,45 @@ class Settings(BaseSettings):
             raise ValueError("app_key and secret_key must be set together")
         return self
 
+    @model_validator(mode="after")
+    def _cluster_complete(self) -> Settings:
+        """Cluster mode needs its listener, its identity and a signing key per partner."""
+        if len(set(self.party_ids)) != len(self.party_ids):
+            raise ValueError("party_ids: a party id is listed twice")
+        if not self.party_ids:
+            return self
+        if self.federation_port is None:
+            raise ValueError("federation_port: required in cluster mode (party_ids is set)")
+        if self.tls is None:
+            raise ValueError("tls: required in cluster mode (ca, cert, key; see `fedloom certs init`)")
+        for pid, route in self.routes.items():
+            if pid in self.party_ids:
+                raise ValueError(f"routes.{pid}: party {pid} is served here (party_ids), not a route")
+            if route.secret is None:
+                raise ValueError(f"routes.{pid}.secret: required (the command key shared with party {pid})")
+        return self
+
+    @property
+    def cluster(self) -> bool:
+        """True when this server serves only its own parties and talks to the others over the network."""
+        return bool(self.party_ids)
+
+    @property
+    def client_apps(self) -> dict[str, str]:
+        """Every app key this server accepts and its secret (app_key/secret_key and client_auth.apps)."""
+        apps = {k: v.get_secret_value() for k, v in self.client_auth.apps.items()}
+        if self.app_key is not None and self.secret_key is not None:
+            apps[self.app_key] = self.secret_key.get_secret_value()
+        return apps
+
     @property
     def auth_enabled(self) -> bool:
-        """Signed requests required: explicitly, or because a key is set, or the API leaves loopback."""
+        """Signed requests required: explicitly, or because a key is set, in cluster mode, or off loopback."""
+        if self.client_auth.enabled is not None:
+            return self.client_auth.enabled
         if self.auth_required is not None:
             return self.auth_required
-        return self.app_key is not None or not is_loopback(self.host)
+        return bool(self.client_apps) or self.cluster or not is_loopback(self.host)
 
     @property
     def resolved_export_dir(self) -> Path:
@@ -164,4 +243,4 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}"
 
 
-__all__ = ["PartyRoute", "Settings", "is_loopback", "load_settings"]
+__all__ = ["ClientAuth", "PartyRoute", "Settings", "TlsFiles", "is_loopback", "load_settings"]

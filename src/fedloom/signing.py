@@ -81,18 +81,17 @@ class NonceCache:
 
 
 class Verifier:
-    """The server side: checks the four headers of one request against the configured key pair."""
+    """The server side: checks the four headers of one request against the configured app keys
+    (`apps`: app key -> secret key)."""
 
     def __init__(
         self,
-        app_key: str,
-        secret_key: str,
+        apps: Mapping[str, str],
         *,
         nonces: NonceCache | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._app_key = app_key
-        self._secret_key = secret_key
+        self._apps = {k.encode(): v for k, v in apps.items()}
         self._nonces = nonces or NonceCache()
         self._clock = clock
 
@@ -116,23 +115,31 @@ class Verifier:
             )
         if not (nonce.isascii() and nonce.isprintable() and len(nonce) <= MAX_NONCE_CHARS):
             raise AuthenticationFailed(f"NONCE header: at most {MAX_NONCE_CHARS} printable ASCII characters")
-        if not hmac.compare_digest(headers["APP_KEY"].encode(), self._app_key.encode()):
+        given = headers["APP_KEY"].encode()
+        # Every known key is compared (constant time each): the answer time says nothing about which matched.
+        secret = None
+        for key, value in self._apps.items():
+            if hmac.compare_digest(given, key):
+                secret = value
+        if secret is None:
             raise AuthenticationFailed("APP_KEY header: unknown app key")
-        if not self._signature_matches(headers, path_url, json_body):
+        if not self._signature_matches(headers, secret, path_url, json_body):
             raise AuthenticationFailed("SIGNATURE header: signature authentication failed")
         self._nonces.add(nonce, now)
 
-    def _signature_matches(self, headers: Mapping[str, str], path_url: bytes, json_body: bytes) -> bool:
+    def _signature_matches(
+        self, headers: Mapping[str, str], secret: str, path_url: bytes, json_body: bytes
+    ) -> bool:
         given = headers["SIGNATURE"].encode()
         # fate-client's SDK signs an empty part when its json argument is `{}` but still sends "{}".
         bodies = [json_body, b""] if json_body.strip() == b"{}" else [json_body]
         found = False
         for body in bodies:
             expected = signature(
-                self._secret_key,
+                secret,
                 timestamp=headers["TIMESTAMP"],
                 nonce=headers["NONCE"],
-                app_key=self._app_key,
+                app_key=headers["APP_KEY"],
                 path_url=path_url,
                 json_body=body,
             ).encode()

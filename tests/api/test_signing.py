@@ -70,7 +70,7 @@ def test_signature_matches_fate_client(
 
 
 def _verifier(capacity: int = 100) -> Verifier:
-    return Verifier(APP_KEY, SECRET, nonces=NonceCache(capacity), clock=lambda: NOW)
+    return Verifier({APP_KEY: SECRET}, nonces=NonceCache(capacity), clock=lambda: NOW)
 
 
 def test_verifier_accepts_a_signed_request_once() -> None:

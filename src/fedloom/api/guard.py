@@ -125,8 +125,7 @@ class Guard:
         self._verifier: Verifier | None = None
         if settings.auth_enabled:
             check_exposure(settings)  # fail closed: authentication on but no key means no server
-            if settings.app_key and settings.secret_key:
-                self._verifier = Verifier(settings.app_key, settings.secret_key.get_secret_value())
+            self._verifier = Verifier(settings.client_apps)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -339,14 +338,17 @@ def exposure_problem(settings: Settings) -> str | None:
     """Why this server must not start as configured (no key where authentication is needed), or None."""
     command = "create a key pair with `fedloom server keygen` and set app_key and secret_key"
     loopback = is_loopback(settings.host)
-    if not loopback and settings.auth_required is False:
+    if not loopback and not settings.auth_enabled:
         return (
-            f"host {settings.host} is reachable from the network, and auth_required is false: refusing to "
-            f"serve the API unauthenticated; {command} (and remove auth_required: false)"
+            f"host {settings.host} is reachable from the network, and auth_required is false (or "
+            f"client_auth.enabled): refusing to serve the API unauthenticated; {command} "
+            "(and remove auth_required: false)"
         )
-    if settings.auth_enabled and not (settings.app_key and settings.secret_key):
+    if settings.auth_enabled and not settings.client_apps:
         reason = (
-            "auth_required is true" if loopback else f"host {settings.host} is reachable from the network"
+            "client authentication is on"
+            if loopback
+            else f"host {settings.host} is reachable from the network"
         )
         return f"{reason} but no client key is configured; {command}"
     return None
