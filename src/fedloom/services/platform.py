@@ -13,10 +13,12 @@ from fedloom.ids import Party
 from fedloom.paths import federation_dir, tables_dir
 from fedloom.scheduler.reconcile import JobLimits, Scheduler
 from fedloom.scheduler.status import JobStatus, TaskStatus
+from fedloom.services.audit import AuditService
 from fedloom.services.components import ComponentService
 from fedloom.services.jobs import JobService
 from fedloom.services.models import ModelService
 from fedloom.services.party import PartyService
+from fedloom.services.permissions import PermissionService
 from fedloom.services.plans import PlanCache
 from fedloom.services.tables import TableService
 from fedloom.services.tracking import TrackingService
@@ -51,6 +53,8 @@ class Services:
     tracking: TrackingService
     models: ModelService
     components: ComponentService
+    permissions: PermissionService
+    audit: AuditService
 
 
 class Platform:
@@ -119,6 +123,8 @@ class Platform:
             tracking=TrackingService(s, jobs, tracking, self.tables, self.plans),
             models=models,
             components=ComponentService(),
+            permissions=PermissionService(self.stores.permissions),
+            audit=AuditService(self.stores.audit),
         )
 
     def _task_ended(self, job_id: str) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from fedloom.store.access import AuditStore, PermissionStore
 from fedloom.store.database import make_engine, migrate, session_factory
 from fedloom.store.jobs import JobStore, now_ms
 from fedloom.store.tracking import TrackingStore
@@ -16,6 +17,8 @@ class Stores:
     engine: Engine
     jobs: JobStore
     tracking: TrackingStore
+    permissions: PermissionStore
+    audit: AuditStore
 
     def close(self) -> None:
         self.engine.dispose()
@@ -27,7 +30,13 @@ def open_stores(url: str, *, run_migrations: bool = True) -> Stores:
     if run_migrations:
         migrate(engine)
     sessions = session_factory(engine)
-    return Stores(engine=engine, jobs=JobStore(sessions), tracking=TrackingStore(sessions))
+    return Stores(
+        engine=engine,
+        jobs=JobStore(sessions),
+        tracking=TrackingStore(sessions),
+        permissions=PermissionStore(sessions),
+        audit=AuditStore(sessions),
+    )
 
 
-__all__ = ["JobStore", "Stores", "TrackingStore", "now_ms", "open_stores"]
+__all__ = ["AuditStore", "JobStore", "PermissionStore", "Stores", "TrackingStore", "now_ms", "open_stores"]

@@ -180,7 +180,32 @@ class CommandRow(Base):
     create_time: Mapped[int] = mapped_column(BigInteger)
 
 
+class PermissionRow(Base):
+    """A host's consent: party `party_id` may run `component` on table `namespace.name` ("*" = any)."""
+
+    __tablename__ = "permission"
+    party_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    component: Mapped[str] = mapped_column(String(64), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    create_time: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditRow(Base):
+    """One API call or party-to-party command: who, what, for which job, with which retcode."""
+
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time: Mapped[int] = mapped_column(BigInteger, index=True)
+    actor: Mapped[str] = mapped_column(String(128), index=True)
+    action: Mapped[str] = mapped_column(String(256))
+    job_id: Mapped[str] = mapped_column(String(64), index=True)
+    retcode: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(String(256))
+
+
 __all__ = [
+    "AuditRow",
     "Base",
     "CommandRow",
     "JobRow",
@@ -189,6 +214,7 @@ __all__ = [
     "OutputDataRow",
     "OutputModelRow",
     "PartyResourceRow",
+    "PermissionRow",
     "SummaryRow",
     "TaskRow",
 ]
