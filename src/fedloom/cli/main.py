@@ -12,6 +12,7 @@ import fedloom
 from fedloom.cli._common import CliState, JsonOpt, state, wants_json
 from fedloom.cli._errors import FedloomGroup
 from fedloom.cli._output import kv_table, print_json
+from fedloom.cli.certs import certs_app
 from fedloom.cli.data import data_app, table_app
 from fedloom.cli.demo import demo
 from fedloom.cli.job import job_app, task_app
@@ -37,6 +38,7 @@ app.add_typer(task_app, name="task")
 app.add_typer(tracking_app, name="tracking")
 app.add_typer(component_app, name="component")
 app.add_typer(model_app, name="model")
+app.add_typer(certs_app, name="certs")
 app.command("demo")(demo)
 
 
