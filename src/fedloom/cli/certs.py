@@ -35,9 +35,7 @@ def init(
     ],
     more_parties: Annotated[
         list[str] | None,
-        typer.Argument(
-            metavar="[PARTY]...", help="The party ids after the first, as in --parties 9999 10000."
-        ),
+        typer.Argument(metavar="PARTY", help="The party ids after the first, as in --parties 9999 10000."),
     ] = None,
     host: Annotated[
         str, typer.Option("--host", help="Address every server binds and is reached at.")
@@ -58,8 +56,9 @@ def init(
 ) -> None:
     """Make a development CA, a certificate per party, and each party's server config (with secrets).
 
-    Writes OUT/ca.pem, OUT/ca.key, and OUT/<party>/{cert.pem,key.pem,server.yaml}. Refuses an OUT that
-    already holds a CA. Party i (in the order given) gets ports API_PORT_BASE+i and FEDERATION_PORT_BASE+i.
+    Writes OUT/ca.pem, OUT/ca.key, and OUT/<party>/{cert.pem,key.pem,server.yaml}.
+    Refuses an OUT that already holds a CA.
+    Party i (in the order given) gets ports API_PORT_BASE+i and FEDERATION_PORT_BASE+i.
     """
     ids = party_ids([*parties, *(more_parties or [])])
     api_ports = _ports(ids, api_port_base, "--api-port-base")
@@ -89,7 +88,8 @@ def init(
         _print_configs(out, snippets)
         state(ctx).err.print(
             f"{escape(str(certs.out / 'ca.key'))} signs certificates for any party: keep it off the servers. "
-            "Each server.yaml holds secrets: copy it to its party only."
+            "Each server.yaml holds secrets: copy it to its party only.",
+            soft_wrap=True,
         )
 
 
