@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +57,29 @@ class Mailbox:
         return self.root / _safe(session) / _safe(name) / peer / f"{seq:08d}.msg"
 
     def put(self, session: str, name: str, src: Party, dst: Party, seq: int, payload: bytes) -> None:
+        self.put_stream(session, name, src, dst, seq, [payload], len(payload))
+
+    def put_stream(
+        self, session: str, name: str, src: Party, dst: Party, seq: int, chunks: Iterable[bytes], size: int
+    ) -> None:
+        """Write a message arriving in chunks; it appears (atomically) only once all `size` bytes are in."""
         target = self.path(session, name, src, dst, seq)
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        tmp = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.replace(tmp, target)  # atomic: a reader never sees half a message
+        try:
+            written = 0
+            with os.fdopen(fd, "wb") as f:
+                for chunk in chunks:
+                    written += len(chunk)
+                    if written > size:
+                        raise InvalidInput(f"federation: message {name!r} is longer than announced")
+                    f.write(chunk)
+            if written != size:
+                raise InvalidInput(f"federation: message {name!r} ended after {written} of {size} bytes")
+            os.replace(tmp, target)  # atomic: a reader never sees half a message
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def take(self, session: str, name: str, src: Party, dst: Party, seq: int, timeout: float) -> bytes:
         target = self.path(session, name, src, dst, seq)

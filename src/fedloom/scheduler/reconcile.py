@@ -90,8 +90,10 @@ class Scheduler:
         limits: JobLimits,
         dependencies: Callable[[JobRow], Mapping[str, Iterable[str]]],
         on_end: Callable[[JobRow, JobStatus], None] | None = None,
+        hosts: Callable[[int], bool] = lambda party_id: True,
     ) -> None:
         self._jobs = jobs
+        self._hosts = hosts  # cluster mode: cores are reserved only for the parties served here
         self._gateway = gateway
         self._limits = limits
         self._dependencies = dependencies
@@ -220,7 +222,7 @@ class Scheduler:
             if job.cancel_signal:
                 self.end_job(job.job_id, JobStatus.CANCELED, "canceled while waiting")
                 continue
-            need = cores_needed(self._jobs.jobs(job.job_id, light=True))
+            need = self._cores(self._jobs.jobs(job.job_id, light=True))
             if not self._jobs.apply_resources(job.job_id, need):
                 self._note_waiting(job, need)
                 continue
@@ -231,6 +233,9 @@ class Scheduler:
                 self.reconcile(job.job_id)
             else:  # stopped between the read and the move: give the cores back
                 self._jobs.return_resources(job.job_id, need)
+
+    def _cores(self, rows: list[JobRow]) -> dict[int, int]:
+        return {pid: n for pid, n in cores_needed(rows).items() if self._hosts(pid)}
 
     def _note_waiting(self, job: JobRow, need: dict[int, int]) -> None:
         free = {p: r.remaining_cores for p, r in self._jobs.party_resources(need).items()}
@@ -428,7 +433,7 @@ class Scheduler:
                     )
                 # Federated statuses follow the parties': no row is left waiting or running.
                 self._sync_statuses(job_id, _group(self._jobs.task_states(job_id, open_only=True)))
-            self._jobs.return_resources(job_id, cores_needed(rows))
+            self._jobs.return_resources(job_id, self._cores(rows))
             self._parallel.pop(job_id, None)
             self._deps.pop(job_id, None)
             self._not_before.pop(job_id, None)

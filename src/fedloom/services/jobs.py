@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from fedloom.components.registry import get_component
 from fedloom.config import Settings
@@ -88,6 +90,23 @@ class ParametersUpdated:
     components: list[str]
 
 
+class RemoteParties(Protocol):
+    """Cluster mode: the parties of a job served by other servers (`fedloom.cluster`)."""
+
+    def is_local(self, party_id: int) -> bool: ...
+
+    def create(
+        self,
+        job_id: str,
+        plan: JobPlan,
+        parties: Sequence[Party],
+        model_id: str,
+        model_version: str,
+        train_conf: JsonObject,
+    ) -> None:
+        """Store the job at each of `parties`, or raise the first refusal (nothing stays created)."""
+
+
 class JobService:
     """Jobs as the initiator and the API see them; the parties' side is the PartyService."""
 
@@ -101,7 +120,9 @@ class JobService:
         scheduler: Scheduler,
         party: PartyService,
         models: ModelService,
+        remote: RemoteParties | None = None,
     ) -> None:
+        self._remote = remote
         self._settings = settings
         self._jobs = jobs
         self._tracking = tracking
@@ -126,17 +147,57 @@ class JobService:
             model_id, model_version = str(jp["model_id"]), str(jp["model_version"])
         else:
             model_id, model_version = model_id_for(plan.roles), job_id
-        self._check_cores(plan)
-        parties = [Party(role, pid) for role, pids in plan.roles.items() for pid in pids]
-        self._check_party_inputs(plan, parties)
+        parties = plan.parties
+        local = [p for p in parties if self._is_local(p.party_id)]
+        if plan.initiator not in local:
+            raise InvalidInput(
+                f"initiator: {plan.initiator.role} {plan.initiator.party_id} is not served by this server "
+                f"(party_ids {self._settings.party_ids}); submit the job to the initiator's server"
+            )
+        self._check_cores(plan, local)
+        self._check_party_inputs(plan, local)
         jobs = [self._job_row(plan, job_id, party, model_id, model_version, train_conf) for party in parties]
         tasks = self._party.new_task_rows(job_id, plan, parties)
-        for pid in {party.party_id for party in parties}:
+        remote = [p for p in parties if p not in local]
+        if remote and self._remote is not None:
+            self._remote.create(job_id, plan, remote, model_id, model_version, train_conf)
+        self._store(job_id, plan, jobs, tasks, local)
+        self._scheduler.notify(job_id)
+        return Submitted(job_id, model_id, model_version, list(plan.warnings))
+
+    def accept(
+        self,
+        job_id: str,
+        dsl: object,
+        conf: object,
+        parties: Sequence[Party],
+        model: tuple[str, str],
+        train_conf: JsonObject,
+        check: Callable[[JobPlan], None],
+    ) -> JobPlan:
+        """A party's side of a job created by another server's initiator: validate the plan for
+        `parties`, run `check` (consent), store the job; nothing is stored if any step refuses."""
+        plan = self._plans.parse(dsl, conf, max_components=self._settings.max_job_components)
+        missing = [p for p in parties if p not in plan.parties]
+        if missing:
+            raise InvalidInput(f"role: {missing[0].role} {missing[0].party_id} is not a party of this job")
+        self._check_cores(plan, parties)
+        self._check_party_inputs(plan, parties)
+        check(plan)
+        jobs = [self._job_row(plan, job_id, p, model[0], model[1], train_conf) for p in parties]
+        self._store(job_id, plan, jobs, self._party.new_task_rows(job_id, plan, list(parties)), parties)
+        return plan
+
+    def _store(
+        self, job_id: str, plan: JobPlan, jobs: list[JobRow], tasks: list[TaskRow], local: Sequence[Party]
+    ) -> None:
+        for pid in {party.party_id for party in local}:
             self._jobs.ensure_party_resource(pid, self._settings.total_cores)
         self._jobs.create_job(jobs, tasks)
         self._plans.remember(job_id, plan)  # the scheduler and the parties need it at once: parse once
-        self._scheduler.notify(job_id)
-        return Submitted(job_id, model_id, model_version, list(plan.warnings))
+
+    def _is_local(self, party_id: int) -> bool:
+        return self._remote is None or self._remote.is_local(party_id)
 
     def _predict_inputs(self, conf: JsonObject) -> tuple[JsonObject, JsonObject, JsonObject]:
         common = conf["job_parameters"]["common"]
@@ -156,12 +217,12 @@ class JobService:
         jp["federated_mode"] = jp.get("federated_mode") or "SINGLE"
         return jp
 
-    def _check_cores(self, plan: JobPlan) -> None:
+    def _check_cores(self, plan: JobPlan, parties: Sequence[Party]) -> None:
+        """Each party served here checks what the job would reserve against its own total."""
         entries = []
-        for role, pids in plan.roles.items():
-            for pid in pids:
-                jp = self._party_job_parameters(plan, Party(role, pid))
-                entries.append((role, pid, int(jp["task_cores"]), int(jp["task_parallelism"])))
+        for role, pid in parties:
+            jp = self._party_job_parameters(plan, Party(role, pid))
+            entries.append((role, pid, int(jp["task_cores"]), int(jp["task_parallelism"])))
         need = cores_by_party(entries)
         total = self._settings.total_cores
         for pid, cores in need.items():
@@ -171,7 +232,7 @@ class JobService:
                     f"task_parallelism) but has {total} in total; lower task_cores"
                 )
 
-    def _check_party_inputs(self, plan: JobPlan, parties: list[Party]) -> None:
+    def _check_party_inputs(self, plan: JobPlan, parties: Sequence[Party]) -> None:
         """A party refuses a job whose table-reading component (Reader) names a table it does not have."""
         for name, node in plan.components.items():
             if not get_component(node.module).reads_table:
@@ -393,6 +454,7 @@ __all__ = [
     "JobPage",
     "JobService",
     "ParametersUpdated",
+    "RemoteParties",
     "Submitted",
     "TaskQuery",
     "logs_directory",

@@ -39,8 +39,10 @@ class PartyService:
         plans: PlanCache,
         on_task_end: Callable[[str], None],
         federation_secret: bytes,
+        forward_socket: str = "",
     ) -> None:
         self._settings = settings
+        self._forward_socket = forward_socket  # cluster mode: where tasks hand messages for other servers
         self._federation_secret = federation_secret
         self._mailbox = mailbox
         self._jobs = jobs
@@ -51,12 +53,16 @@ class PartyService:
         self.pool = WorkerPool(self._task_exited, owner=str(settings.resolved_data_dir))
 
     # ---- tasks ------------------------------------------------------------------------------
-    def start_task(self, job_id: str, component: str, version: int, party: Party) -> None:
+    def start_task(
+        self, job_id: str, component: str, version: int, party: Party, federation_key: bytes | None = None
+    ) -> None:
+        """Start one task. `federation_key`: the session key the initiator made (cluster mode); by
+        default it is derived from this server's secret (every party of the session is here)."""
         key = TaskKey(job_id, component, version, party.role, party.party_id)
         if not self._jobs.transition_task(key, TaskStatus.RUNNING, start_time=now_ms()):
             return  # already started (a repeated command): idempotent
         try:
-            spec = self._task_spec(job_id, component, version, party)
+            spec = self._task_spec(job_id, component, version, party, federation_key)
             pid = self.pool.start(spec)
             self._jobs.update_task(key, run_pid=pid)
         except Exception as exc:  # any failure to launch becomes the task's error, shown to the user
@@ -123,7 +129,13 @@ class PartyService:
         return any(r.status not in END for r in self._jobs.jobs(job_id))
 
     # ---- inputs -----------------------------------------------------------------------------
-    def _task_spec(self, job_id: str, component: str, version: int, party: Party) -> TaskSpec:
+    def session_key(self, job_id: str, component: str, version: int) -> bytes:
+        """The federation key of a session whose initiator is this server."""
+        return session_key(self._federation_secret, session_name(job_id, component, version))
+
+    def _task_spec(
+        self, job_id: str, component: str, version: int, party: Party, federation_key: bytes | None
+    ) -> TaskSpec:
         role, pid = party
         job = self._jobs.job(job_id, role, pid)
         if job is None:
@@ -149,9 +161,9 @@ class PartyService:
             database_url=self._settings.sqlalchemy_url,
             data_dir=str(self._settings.resolved_data_dir),
             federation_timeout=self._settings.federation_timeout,
-            federation_key=session_key(
-                self._federation_secret, session_name(job_id, component, version)
-            ).hex(),
+            federation_key=(federation_key or self.session_key(job_id, component, version)).hex(),
+            local_parties=list(self._settings.party_ids),
+            forward_socket=self._forward_socket,
         )
 
     def _bind_data(

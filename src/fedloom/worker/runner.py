@@ -16,6 +16,7 @@ from fedloom.components.registry import get_component
 from fedloom.datadir import OWNER_ONLY_UMASK
 from fedloom.errors import AuthenticationFailed, FedloomError
 from fedloom.federation.channel import Channel, Mailbox, session_name
+from fedloom.federation.forward import ForwardingMailbox
 from fedloom.paths import federation_dir, tables_dir, task_log_dir
 from fedloom.storage.tables import TableStore
 from fedloom.store import Stores, now_ms, open_stores
@@ -53,7 +54,7 @@ def _run(spec: TaskSpec, stores: Stores, log: logging.Logger) -> tuple[TaskStatu
     data_dir = Path(spec.data_dir)
     tables = TableStore(tables_dir(data_dir))
     channel = Channel(
-        Mailbox(federation_dir(data_dir)),
+        _mailbox(spec, data_dir),
         session_name(spec.job_id, spec.component_name, spec.task_version),
         spec.key.party,
         spec.federation_timeout,
@@ -75,6 +76,14 @@ def _run(spec: TaskSpec, stores: Stores, log: logging.Logger) -> tuple[TaskStatu
         "sent %d bytes in %d messages", channel.bytes_sent, sum(1 for d in channel.log if d[0] == "send")
     )
     return TaskStatus.SUCCESS, ""
+
+
+def _mailbox(spec: TaskSpec, data_dir: Path) -> Mailbox:
+    if not spec.local_parties:
+        return Mailbox(federation_dir(data_dir))
+    return ForwardingMailbox(
+        federation_dir(data_dir), frozenset(spec.local_parties), spec.forward_socket, spec.federation_timeout
+    )
 
 
 def _federation_key(spec: TaskSpec) -> bytes:

@@ -47,6 +47,10 @@ class TaskSpec(BaseModel):
     federation_timeout: float  # Settings.federation_timeout of the hosting server
     # The session's federation key (hex). Travels only over the zygote's pipe; kept out of repr and logs.
     federation_key: str = Field("", repr=False)
+    # Cluster mode: the parties served by this task's server (messages to others go through it, over
+    # its forwarding socket). Empty in standalone mode: every party's mailbox is local.
+    local_parties: list[int] = []
+    forward_socket: str = ""
 
     @property
     def task_id(self) -> str:

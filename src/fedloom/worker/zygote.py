@@ -2,11 +2,13 @@
 
 It speaks JSON lines (never pickle) with its server: on stdin `{"op": "start", "spec": <TaskSpec JSON>}`;
 on stdout `{"op": "started", "key": [...], "pid": N}` and `{"op": "exit", "pid": N, "code": C}`. When
-the server goes away (stdin closes) the zygote exits; running tasks are recovered by the next server.
+the server goes away (stdin closes) the zygote exits, its tasks die with it (PR_SET_PDEATHSIG), and the
+next server recovers them.
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import json
 import os
@@ -14,6 +16,8 @@ import select
 import signal
 import sys
 from typing import Any
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 PRELOAD = (
     "numpy",
@@ -45,9 +49,11 @@ def _preload() -> None:
 def _fork_task(line: str) -> None:
     request = json.loads(line)
     spec_json = request["spec"]
+    zygote = os.getpid()
     pid = os.fork()
     if pid == 0:  # the task process
         os.setsid()
+        _die_with(zygote)
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)
@@ -62,6 +68,18 @@ def _fork_task(line: str) -> None:
             code = 1
         os._exit(code)
     _emit({"op": "started", "key": request.get("key"), "pid": pid})
+
+
+def _die_with(parent: int) -> None:
+    """The task is killed when the zygote ends, which it does when its server ends (its stdin closes):
+    a server killed with SIGKILL leaves no task running on behind it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: recovery at the next start kills orphans instead
+        return
+    if os.getppid() != parent:  # the zygote ended before prctl took effect
+        os._exit(1)
 
 
 def _reap() -> None:
