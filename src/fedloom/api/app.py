@@ -8,7 +8,16 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fedloom import __version__
-from fedloom.api import routes_data, routes_job, routes_misc, routes_model, routes_tracking
+from fedloom.api import (
+    routes_audit,
+    routes_data,
+    routes_job,
+    routes_misc,
+    routes_model,
+    routes_permission,
+    routes_tracking,
+)
+from fedloom.api.audit import AuditMiddleware
 from fedloom.api.envelope import error
 from fedloom.api.guard import Guard, check_exposure
 from fedloom.errors import FedloomError, InvalidInput
@@ -35,10 +44,15 @@ def create_app(platform: Platform) -> FastAPI:
         routes_tracking.router,
         routes_model.router,
         routes_misc.router,
+        routes_permission.router,
+        routes_audit.router,
     ):
         app.include_router(router, prefix="/v1")
     # Unexpected errors are answered inside Guard (ServerErrorMiddleware would drop the connection).
     app.add_middleware(Guard, settings=settings)
+    # Added last, so outside the Guard: requests the Guard refuses are audited too.
+    app.add_middleware(AuditMiddleware, audit=platform.services.audit)
+    app.router.on_shutdown.append(platform.services.audit.close)  # queued entries reach the database
     _install_error_handlers(app)
     return app
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fedloom.api.audit import set_actor
 from fedloom.config import Settings, is_loopback
 from fedloom.errors import AuthenticationFailed, FedloomError, InvalidInput
 from fedloom.signing import HEADERS, Verifier
@@ -138,7 +139,7 @@ class Guard:
         sender = _Sender(send, req.path in DOWNLOAD_PATHS)
         try:
             try:
-                receive = await self._admit(req, receive)
+                receive = await self._admit(req, receive, scope)
             except FedloomError as exc:
                 await sender.answer(exc.retcode, exc.message, close=_unread_body(req, exc))
                 return
@@ -157,7 +158,7 @@ class Guard:
             log.exception("internal error (reference %s) on %s", ref, req.path)
             await sender.answer(100, f"internal error (reference {ref}; the server log has the details)")
 
-    async def _admit(self, req: _Request, receive: Receive) -> Receive:
+    async def _admit(self, req: _Request, receive: Receive, scope: Scope) -> Receive:
         """Check one request; return the `receive` the app must use (counted, or replaying a read body)."""
         self._check_host(req)
         self._check_origin(req)
@@ -168,7 +169,9 @@ class Guard:
         body = b""
         if req.has_body and req.media_type == JSON:
             body = await counted.read_all()
-        self._verifier.check(req.auth_headers(), req.path_url, body)
+        headers = req.auth_headers()
+        self._verifier.check(headers, req.path_url, body)
+        set_actor(scope, headers["APP_KEY"])  # verified: the audit log names this key
         return counted.replay(body) if body else counted
 
     def _check_host(self, req: _Request) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from fedloom.errors import InvalidInput
 from fedloom.paths import MAX_PARTY_ID, check_id
@@ -388,3 +388,73 @@ class JobConfigAnswer(Answer):
     runtime_conf: Any
     train_runtime_conf: Any
     model_info: dict[str, Any]
+
+
+# ---- permissions and the audit log (fedloom's own routes: unknown keys are refused) --------------
+
+MAX_GRANT_COMPONENTS = 64
+MAX_GRANT_DATASETS = 100
+ANY = "*"
+
+
+class StrictBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _components(value: Any) -> list[str] | None:
+    """`"a,b"`, `["a", "b"]` or `"*"` -> the names (None for every module); the registry check is the service's."""
+    if value is None or value == ANY:
+        return None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        names = split_names(value)
+    elif isinstance(value, str) and len(value) <= MAX_TEXT:
+        names = split_names(value)
+    else:
+        raise InvalidInput("component: expected a comma-separated string of module names, a list of them, or '*'")
+    if not names:
+        raise InvalidInput("component: no module named (use '*' for every module)")
+    if len(names) > MAX_GRANT_COMPONENTS:
+        raise InvalidInput(f"component: at most {MAX_GRANT_COMPONENTS} names, got {len(names)}")
+    return None if ANY in names else names
+
+
+def _table(item: Any, where: str) -> tuple[str, str]:
+    if not isinstance(item, dict) or set(item) != {"namespace", "name"}:
+        raise InvalidInput(f"{where}: expected an object with exactly the keys 'namespace' and 'name'")
+    return (
+        check_id(f"{where}.namespace", item["namespace"], "namespace"),
+        check_id(f"{where}.name", item["name"], "table_name"),
+    )
+
+
+def _datasets(value: Any) -> list[tuple[str, str]] | None:
+    """A list of `{namespace, name}`, one of them, or `"*"` -> the pairs (None for every table)."""
+    if value is None or value == ANY:
+        return None
+    if isinstance(value, dict):
+        return [_table(value, "dataset")]
+    if not isinstance(value, list):
+        raise InvalidInput("dataset: expected a list of {namespace, name}, one such object, or '*'")
+    if not value:
+        raise InvalidInput("dataset: no table named (use '*' for every table)")
+    if len(value) > MAX_GRANT_DATASETS:
+        raise InvalidInput(f"dataset: at most {MAX_GRANT_DATASETS} tables, got {len(value)}")
+    return [_table(item, f"dataset[{i}]") for i, item in enumerate(value)]
+
+
+class PermissionBody(StrictBody):
+    party_id: PartyId
+    component: Annotated[list[str] | None, BeforeValidator(_components)] = None
+    dataset: Annotated[list[tuple[str, str]] | None, BeforeValidator(_datasets)] = None
+
+
+class PermissionQueryBody(StrictBody):
+    party_id: PartyId
+
+
+class AuditQueryBody(StrictBody):
+    job_id: OptJobId = None
+    actor: Annotated[str | None, Field(max_length=128)] = None
+    action: Annotated[str | None, Field(max_length=256)] = None  # a prefix: "POST /v1/permission"
+    since: Annotated[int | None, Field(ge=0)] = None  # Unix time in ms
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
