@@ -343,15 +343,13 @@ class Scheduler:
         retry = [
             by_cpn[cpn]
             for cpn, status in failed.items()
-            if status in AUTO_RETRY and min(r.auto_retries for r in by_cpn[cpn]) > 0
+            if status in AUTO_RETRY and _retries_left(by_cpn[cpn]) > 0
         ]
         if retry:
             with self._lock:  # no retry once a stop has begun: the cancel signal is read under the lock
                 if self._still_running(job.job_id):
                     for rows in retry:
-                        self._new_version(
-                            job.job_id, rows, retries_left=min(r.auto_retries for r in rows) - 1
-                        )
+                        self._new_version(job.job_id, rows, retries_left=_retries_left(rows) - 1)
             self.notify(job.job_id)
             return
         cpn, status = next(iter(failed.items()))
@@ -490,6 +488,13 @@ class Scheduler:
                 )
             self.notify(job_id)
         return redo
+
+
+def _retries_left(rows: list[TaskState]) -> int:
+    """The retries of a failed component, decided by its interrupted rows: a task interrupted by its
+    server's crash got one more (`PartyService.recover`), while its peers at other servers ran on."""
+    ended = [r.auto_retries for r in rows if r.party_status in INTERRUPT]
+    return min(ended or [r.auto_retries for r in rows])
 
 
 def _group(tasks: list[TaskState]) -> dict[str, list[TaskState]]:

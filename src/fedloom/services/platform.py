@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from fedloom import datadir
+from fedloom.cluster.node import ClusterNode, forward_socket_path
 from fedloom.config import Settings
 from fedloom.federation.auth import server_secret
 from fedloom.federation.channel import Mailbox
@@ -33,6 +34,9 @@ class LocalGateway:
 
     def __init__(self, party: PartyService) -> None:
         self._party = party
+
+    def is_local(self, party_id: int) -> bool:
+        return True
 
     def start_task(self, job_id: str, component: str, version: int, party: Party) -> None:
         self._party.start_task(job_id, component, version, party)
@@ -73,24 +77,38 @@ class Platform:
             self.tables.clean_leftovers()  # half-written tables of a crashed run
             self.plans = PlanCache()
             models = ModelService(self.stores.jobs, self.stores.tracking)
+            mailbox = Mailbox(federation_dir(data_dir))
+            socket = forward_socket_path(data_dir) if settings.cluster else ""
             self.party = PartyService(
                 settings,
                 self.stores.jobs,
                 self.stores.tracking,
                 self.tables,
-                Mailbox(federation_dir(data_dir)),
+                mailbox,
                 self.plans,
                 self._task_ended,
                 secret,
+                forward_socket=socket,
             )
+            # Cluster mode: parties served elsewhere are reached over the network (fedloom.cluster).
+            self.cluster = (
+                ClusterNode(settings, self.stores.jobs, self.party, mailbox, socket)
+                if settings.cluster
+                else None
+            )
+            gateway = self.cluster.gateway if self.cluster is not None else LocalGateway(self.party)
             self.scheduler = Scheduler(
                 self.stores.jobs,
-                LocalGateway(self.party),
+                gateway,
                 JobLimits(settings.max_running_jobs, settings.sweep_interval),
                 self.plans.dependencies,
                 on_end=models.job_ended,
+                hosts=gateway.is_local,
             )
             self.services = self._services(models)
+            if self.cluster is not None:
+                s = self.services
+                self.cluster.attach(s.jobs, self.scheduler, s.permissions, s.audit)
         except BaseException:
             self._lock.release()
             raise
@@ -103,12 +121,17 @@ class Platform:
         if self.settings.worker_preload:
             self.party.pool.warm_up()
         self.scheduler.start()
+        if self.cluster is not None:
+            self.cluster.start()  # its first sweep reports what recovery changed to the initiators
 
     def close(self) -> None:
         if not self._lock.held:
             return
         try:
+            if self.cluster is not None:
+                self.cluster.stop()
             self.scheduler.stop()
+            self.services.audit.close()
             self.party.pool.shutdown()
             self.party.recover()  # tasks we just killed get their retry at the next start
             self.stores.close()
@@ -118,7 +141,17 @@ class Platform:
     def _services(self, models: ModelService) -> Services:
         s, jobs, tracking = self.settings, self.stores.jobs, self.stores.tracking
         return Services(
-            jobs=JobService(s, jobs, tracking, self.tables, self.plans, self.scheduler, self.party, models),
+            jobs=JobService(
+                s,
+                jobs,
+                tracking,
+                self.tables,
+                self.plans,
+                self.scheduler,
+                self.party,
+                models,
+                remote=self.cluster.gateway if self.cluster is not None else None,
+            ),
             tables=TableService(s, self.tables, jobs, tracking),
             tracking=TrackingService(s, jobs, tracking, self.tables, self.plans),
             models=models,
@@ -128,7 +161,10 @@ class Platform:
         )
 
     def _task_ended(self, job_id: str) -> None:
-        self.scheduler.notify(job_id)
+        if self.cluster is not None:
+            self.cluster.task_ended(job_id)  # a job initiated elsewhere: its initiator hears of it
+        else:
+            self.scheduler.notify(job_id)
 
 
 __all__ = ["LocalGateway", "Platform", "Services"]

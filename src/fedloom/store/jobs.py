@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from fedloom.errors import Conflict, InvalidInput
 from fedloom.ids import Party, TaskKey
-from fedloom.store.models import JobRow, PartyResourceRow, TaskRow
+from fedloom.store.models import CommandRow, JobRow, PartyResourceRow, TaskRow
 from fedloom.store.status import JobStatus, TaskStatus, job_sources, task_sources
 
 
@@ -284,6 +284,37 @@ class JobStore:
     def add_tasks(self, tasks: Sequence[TaskRow]) -> None:
         with self._sessions.begin() as s:
             s.add_all(list(tasks))
+
+    # ---- commands from other servers ---------------------------------------------------------
+    def command_answer(self, command_id: str) -> dict[str, Any] | None:
+        """The stored answer of an idempotent command already run, or None."""
+        with self._sessions() as s:
+            row = s.get(CommandRow, command_id)
+            return None if row is None else dict(row.response)
+
+    def save_command_answer(self, command_id: str, answer: dict[str, Any]) -> dict[str, Any]:
+        """Store the first answer of a command; a concurrent repeat that stored first wins, and its
+        answer is returned (so both callers answer the same)."""
+        try:
+            with self._sessions.begin() as s:
+                s.add(CommandRow(command_id=command_id, response=answer, create_time=now_ms()))
+        except IntegrityError:
+            return self.command_answer(command_id) or answer
+        return answer
+
+    def open_party_jobs(self) -> list[JobRow]:
+        """Jobs not yet ended here whose initiator is another server (light rows)."""
+        initiated_here = select(JobRow.job_id).where(JobRow.is_initiator.is_(True))
+        with self._sessions() as s:
+            q = (
+                select(JobRow)
+                .where(
+                    JobRow.status.in_([JobStatus.WAITING, JobStatus.RUNNING]),
+                    JobRow.job_id.not_in(initiated_here),
+                )
+                .options(*_light(True))
+            )
+            return list(s.scalars(q))
 
     # ---- resources --------------------------------------------------------------------------
     def ensure_party_resource(self, party_id: int, total_cores: int) -> None:
