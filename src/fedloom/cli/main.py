@@ -12,11 +12,13 @@ import fedloom
 from fedloom.cli._common import CliState, JsonOpt, state, wants_json
 from fedloom.cli._errors import FedloomGroup
 from fedloom.cli._output import kv_table, print_json
+from fedloom.cli.audit import audit
 from fedloom.cli.certs import certs_app
 from fedloom.cli.data import data_app, table_app
 from fedloom.cli.demo import demo
 from fedloom.cli.job import job_app, task_app
 from fedloom.cli.model import model_app
+from fedloom.cli.permission import permission_app
 from fedloom.cli.server import server_app
 from fedloom.cli.tracking import component_app, tracking_app
 from fedloom.client import DEFAULT_SERVER
@@ -39,6 +41,8 @@ app.add_typer(tracking_app, name="tracking")
 app.add_typer(component_app, name="component")
 app.add_typer(model_app, name="model")
 app.add_typer(certs_app, name="certs")
+app.add_typer(permission_app, name="permission")
+app.command("audit")(audit)
 app.command("demo")(demo)
 
 
