@@ -1,0 +1,146 @@
+"""Jobs across real servers, one per party: guest 9999 on SQLite, host 10000 on MariaDB, arbiter 10001
+on PostgreSQL; consent at the parties; one truth about a job at the initiator."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fedloom.config import load_settings
+from fedloom.server import EmbeddedServer
+from fedloom.storage.demo_data import write_demo
+from tests.cluster.harness import Cluster, PartyApi, new_database
+from tests.e2e.conftest import Api
+from tests.e2e.jobs import hetero_lr_job, psi_job
+from tests.e2e.test_hetero_lr_job import _auc
+
+pytestmark = pytest.mark.slow
+GUEST, HOST, ARBITER = 9999, 10000, 10001
+
+
+def upload_demo(cluster: Cluster, demo: Path) -> None:
+    res = cluster.api(GUEST).upload(demo / "breast_hetero_guest.csv", "experiment", "breast_hetero_guest")
+    assert res["retcode"] == 0, res
+    res = cluster.api(HOST).upload(demo / "breast_hetero_host.csv", "experiment", "breast_hetero_host")
+    assert res["retcode"] == 0, res
+
+
+def grant(api: PartyApi, party_id: int = GUEST, **body: object) -> None:
+    api.ok("/permission/grant", {"party_id": party_id, **body})
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    write_demo(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, demo: Path) -> Iterator[Cluster]:
+    databases = {HOST: new_database("mariadb"), ARBITER: new_database("postgres")}
+    with Cluster(tmp_path_factory.mktemp("cluster"), [GUEST, HOST, ARBITER], databases) as c:
+        upload_demo(c, demo)
+        yield c
+
+
+@pytest.fixture(scope="module")
+def standalone_auc(tmp_path_factory: pytest.TempPathFactory, demo: Path) -> float:
+    settings = load_settings(None, port=0, data_dir=tmp_path_factory.mktemp("standalone"))
+    with EmbeddedServer(settings) as srv:
+        api = Api(srv.url)
+        for name in ("breast_hetero_guest", "breast_hetero_host"):
+            assert api.upload(demo / f"{name}.csv", "experiment", name)["retcode"] == 0
+        dsl, conf = hetero_lr_job(GUEST, HOST, ARBITER)
+        job_id = api.post("/job/submit", {"dsl": dsl, "job_runtime_conf": conf})["jobId"]
+        assert api.wait(job_id, 180) == "success"
+        return _auc(api, job_id)
+
+
+def test_without_consent_the_host_refuses_and_nothing_is_created(cluster: Cluster) -> None:
+    guest = cluster.api(GUEST)
+    dsl, conf = psi_job(GUEST, HOST)
+    before = len(guest.ok("/job/list/job", {"limit": 100})["jobs"])
+    res = guest.post("/job/submit", {"dsl": dsl, "job_runtime_conf": conf})
+    assert res["retcode"] == 108, res
+    assert "host 10000" in res["retmsg"] and "9999" in res["retmsg"], res
+    assert "fedloom permission grant" in res["retmsg"], res
+    assert len(guest.ok("/job/list/job", {"limit": 100})["jobs"]) == before
+
+
+def test_hetero_lr_across_three_servers_matches_standalone(cluster: Cluster, standalone_auc: float) -> None:
+    guest, host, arbiter = cluster.api(GUEST), cluster.api(HOST), cluster.api(ARBITER)
+    grant(host)
+    grant(arbiter)
+    dsl, conf = hetero_lr_job(GUEST, HOST, ARBITER)
+    res = guest.post("/job/submit", {"dsl": dsl, "job_runtime_conf": conf})
+    assert res["retcode"] == 0, res
+    job_id = res["jobId"]
+    assert guest.wait(job_id, 240) == "success", guest.job_rows(job_id)
+    assert _auc(guest, job_id) == pytest.approx(standalone_auc, abs=1e-9)  # type: ignore[arg-type]
+    # One truth: the initiator shows every party; each party shows its own row, ended the same way.
+    rows = {(r["f_role"], r["f_party_id"]): r["f_status"] for r in guest.job_rows(job_id)}
+    assert rows == {("guest", GUEST): "success", ("host", HOST): "success", ("arbiter", ARBITER): "success"}
+    assert host.wait(job_id, 30) == "success"
+    assert arbiter.wait(job_id, 30) == "success"
+    tasks = guest.ok("/job/task/query", {"job_id": job_id})
+    assert {(t["f_role"], t["f_party_status"]) for t in tasks if t["f_component_name"] == "hetero_lr_0"} == {
+        ("guest", "success"),
+        ("host", "success"),
+        ("arbiter", "success"),
+    }
+
+
+def test_consent_is_per_component_and_table_and_a_revoke_holds_for_the_next_job(cluster: Cluster) -> None:
+    guest, host = cluster.api(GUEST), cluster.api(HOST)
+    host.ok("/permission/delete", {"party_id": GUEST, "component": "*", "dataset": "*"})
+    dsl, conf = psi_job(GUEST, HOST)
+    table = [{"namespace": "experiment", "name": "breast_hetero_host"}]
+    grant(host, component="reader,datatransform", dataset=table)  # no intersection
+    res = guest.post("/job/submit", {"dsl": dsl, "job_runtime_conf": conf})
+    assert res["retcode"] == 108 and "intersection" in res["retmsg"].lower(), res
+    grant(host, component="intersection", dataset=table)
+    res = guest.post("/job/submit", {"dsl": dsl, "job_runtime_conf": conf})
+    assert res["retcode"] == 0, res
+    assert guest.wait(res["jobId"], 120) == "success"
+    host.ok("/permission/delete", {"party_id": GUEST, "component": "intersection", "dataset": table})
+    res = guest.post("/job/submit", {"dsl": dsl, "job_runtime_conf": conf})
+    assert res["retcode"] == 108, res
+    grant(host)  # back to everything for the other tests
+
+
+def test_a_failure_at_a_party_reaches_the_initiator_with_its_reason(cluster: Cluster) -> None:
+    guest = cluster.api(GUEST)
+    grant(cluster.api(HOST))
+    dsl, conf = psi_job(GUEST, HOST)
+    # The host's data transform is told to read a label column its table does not have.
+    conf["component_parameters"]["role"]["host"]["0"]["data_transform_0"] = {
+        "with_label": True,
+        "label_name": "nope",
+    }
+    res = guest.post("/job/submit", {"dsl": dsl, "job_runtime_conf": conf})
+    assert res["retcode"] == 0, res
+    job_id = res["jobId"]
+    assert guest.wait(job_id, 120) == "failed"
+    row = next(r for r in guest.job_rows(job_id) if r["f_is_initiator"])
+    message = row["f_status_message"]
+    assert "data_transform_0" in message and "host 10000" in message, message
+    assert f"logs/{job_id}/host/10000/data_transform_0" in message, message
+    assert cluster.api(HOST).wait(job_id, 30) == "failed"
+
+
+def test_the_initiator_must_be_served_here(cluster: Cluster) -> None:
+    dsl, conf = psi_job(GUEST, HOST)
+    res = cluster.api(HOST).post("/job/submit", {"dsl": dsl, "job_runtime_conf": conf})
+    assert res["retcode"] == 101 and "initiator" in res["retmsg"], res
+
+
+def running_tasks(data_dir: Path) -> list[int]:
+    """Task processes started by the server of `data_dir` that still run."""
+    from fedloom.worker.pool import is_our_task
+
+    owner = str(data_dir.resolve())
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and is_our_task(int(p), owner)]
