@@ -18,6 +18,9 @@ from fedloom.services._json import JsonObject
 from fedloom.store.access import ANY, Grant, PermissionStore
 
 Table = tuple[str, str]
+# FATE's codes in the `data` of a 108 answer (PermissionCheckCode)
+NO_COMPONENT_PERMISSION = 2
+NO_DATASET_PERMISSION = 3
 
 
 class PermissionService:
@@ -52,8 +55,9 @@ class PermissionService:
     def check_job(
         self, src_party_id: int, at: Party, modules: Iterable[str], tables: Iterable[Table]
     ) -> None:
-        """PermissionDenied naming the first missing grant unless `src_party_id` may run every module
-        on every table at party `at` (with no tables: every module needs some grant)."""
+        """PermissionDenied naming the first missing grant (data: FATE's `{code, message}`) unless
+        `src_party_id` may run every module on every table at party `at` (no tables: every module
+        needs some grant)."""
         missing = self.first_missing(src_party_id, modules, tables)
         if missing is None:
             return
@@ -61,11 +65,15 @@ class PermissionService:
         where = (
             f"permission check failed at {at.role} {at.party_id}: party {src_party_id} may not run {module}"
         )
+        how = f"fedloom permission grant --party-id {src_party_id} --component {module}"
         if table is None:
-            how = f"fedloom permission grant --party-id {src_party_id} --component {module}"
-            raise PermissionDenied(f"{where} (grant it: {how})")
-        how = f"fedloom permission grant --party-id {src_party_id} --component {module} --dataset {table[0]}:{table[1]}"
-        raise PermissionDenied(f"{where} on table {table[0]}.{table[1]} (grant it: {how})")
+            message = f"{where} (grant it: {how})"
+        else:
+            message = (
+                f"{where} on table {table[0]}.{table[1]} (grant it: {how} --dataset {table[0]}:{table[1]})"
+            )
+        code = NO_COMPONENT_PERMISSION if table is None else NO_DATASET_PERMISSION
+        raise PermissionDenied(message, data={"code": code, "message": message})
 
     def allowed(self, src_party_id: int, modules: Iterable[str], tables: Iterable[Table]) -> bool:
         return self.first_missing(src_party_id, modules, tables) is None
