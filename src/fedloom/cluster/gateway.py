@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -30,6 +31,11 @@ from fedloom.store import JobStore, now_ms
 
 log = logging.getLogger(__name__)
 JsonObject = dict[str, Any]
+
+
+def iso(ts: float) -> str:
+    """A Unix time as shown in messages: UTC, to the second."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class RemoteRefusal(FedloomError):
@@ -230,7 +236,9 @@ class ClusterGateway:
             try:
                 answer = self._send(src, party, path, body, command_id=command_id)
             except PartyUnreachable as exc:
-                self._undelivered(job_id, path, exc.message)
+                since = self._reach.since(party.party_id) or time.time()
+                why = f"party {party.role} {party.party_id} unreachable since {iso(since)} ({exc.message})"
+                self._undelivered(job_id, path, why)
                 return
             if on_answer is not None:
                 on_answer(answer)
@@ -290,4 +298,4 @@ class ClusterGateway:
         self.outboxes.close()
 
 
-__all__ = ["ClusterGateway", "Outboxes", "Reachability", "RemoteRefusal"]
+__all__ = ["ClusterGateway", "Outboxes", "Reachability", "RemoteRefusal", "iso"]

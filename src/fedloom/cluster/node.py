@@ -18,13 +18,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 from fedloom.cluster.certs import load_identity
 from fedloom.cluster.commands import CommandHandlers
-from fedloom.cluster.gateway import ClusterGateway, Reachability
+from fedloom.cluster.gateway import ClusterGateway, Reachability, iso
 from fedloom.cluster.transport import FederationServer, Handlers, Links
 from fedloom.cluster.wire import CommandVerifier, Envelope
 from fedloom.config import Settings
@@ -214,7 +213,7 @@ class ClusterNode:
                         self._scheduler.end_job(
                             job.job_id,
                             JobStatus.FAILED,
-                            f"party {party.role} {party.party_id} unreachable since {_iso(since)}",
+                            f"party {party.role} {party.party_id} unreachable since {iso(since)}",
                         )
                         break
                     continue
@@ -239,7 +238,7 @@ class ClusterNode:
             except PartyUnreachable:
                 since = self.reach.failed(row.initiator_party_id)
                 if time.time() - since > self._settings.party_timeout:
-                    why = f"initiator party {row.initiator_party_id} unreachable since {_iso(since)}"
+                    why = f"initiator party {row.initiator_party_id} unreachable since {iso(since)}"
                     self._commands.end_job(row.job_id, JobStatus.FAILED, why)
                 continue
             data = answer.get("data")
@@ -251,10 +250,6 @@ class ClusterNode:
                 )
             else:
                 self._report(row.initiator_party_id, party, row.job_id)
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 __all__ = ["ClusterNode", "forward_socket_path"]
