@@ -410,7 +410,9 @@ def _components(value: Any) -> list[str] | None:
     elif isinstance(value, str) and len(value) <= MAX_TEXT:
         names = split_names(value)
     else:
-        raise InvalidInput("component: expected a comma-separated string of module names, a list of them, or '*'")
+        raise InvalidInput(
+            "component: expected a comma-separated string of module names, a list of them, or '*'"
+        )
     if not names:
         raise InvalidInput("component: no module named (use '*' for every module)")
     if len(names) > MAX_GRANT_COMPONENTS:
