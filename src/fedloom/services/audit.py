@@ -20,15 +20,14 @@ log = logging.getLogger(__name__)
 
 MAX_QUERY = 1000
 MAX_DETAIL = 200
-_STOP = object()
-_Item = AuditEntry | threading.Event | object
+_STOP = object()  # queued by close(): the writer stores what came before it, then ends
 
 
 class AuditService:
     def __init__(self, store: AuditStore, *, batch: int = 500, max_pending: int = 100_000) -> None:
         self._store = store
         self._batch = batch
-        self._queue: queue.Queue[_Item] = queue.Queue(maxsize=max_pending)
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=max_pending)  # entries, flush events, _STOP
         self._lock = threading.Lock()
         self._writer: threading.Thread | None = None
         self._dropped = 0
