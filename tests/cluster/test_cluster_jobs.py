@@ -144,3 +144,26 @@ def running_tasks(data_dir: Path) -> list[int]:
 
     owner = str(data_dir.resolve())
     return [int(p) for p in os.listdir("/proc") if p.isdigit() and is_our_task(int(p), owner)]
+
+
+def test_a_stop_at_any_party_stops_the_job_everywhere_and_parties_shows_each_view(cluster: Cluster) -> None:
+    guest, host, arbiter = cluster.api(GUEST), cluster.api(HOST), cluster.api(ARBITER)
+    grant(host)
+    grant(arbiter)
+    dsl, conf = hetero_lr_job(GUEST, HOST, ARBITER, max_iter=500)
+    job_id = guest.post("/job/submit", {"dsl": dsl, "job_runtime_conf": conf})["jobId"]
+    assert host.wait(job_id, 60, until={"running"}) == "running"
+    views = guest.ok("/job/parties", {"job_id": job_id})
+    assert {(v["role"], v["party_id"], v["served_here"]) for v in views} == {
+        ("guest", GUEST, True),
+        ("host", HOST, False),
+        ("arbiter", ARBITER, False),
+    }
+    # A party's job runs from its first task on (the arbiter's first is hetero_lr_0).
+    assert [v["status"] for v in views if v["role"] != "arbiter"] == ["running", "running"], views
+    assert [v["party_id"] for v in host.ok("/job/parties", {"job_id": job_id})] == [HOST]
+    assert host.post("/job/stop", {"job_id": job_id})["retcode"] == 0  # asks the initiator
+    for api in (guest, host, arbiter):
+        assert api.wait(job_id, 60) == "canceled"
+        tasks = api.ok("/job/task/query", {"job_id": job_id})
+        assert not [t for t in tasks if t["f_party_status"] in ("running", "waiting")], tasks

@@ -57,6 +57,13 @@ async def stop(request: Request) -> Response:
     return ok(retmsg="stop job on this party success; stop job on all party success", job_id=req.job_id)
 
 
+@router.post("/job/parties")
+async def parties(request: Request) -> Response:
+    """fedloom: every party's own view of a job, side by side (at the initiator, remote ones asked live)."""
+    req = await body(request, JobIdBody)
+    return ok(await call(services(request).jobs.parties, req.job_id), job_id=req.job_id)
+
+
 @router.post("/job/rerun")
 async def rerun(request: Request) -> Response:
     req = await body(request, RerunBody)

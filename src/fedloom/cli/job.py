@@ -25,7 +25,7 @@ from fedloom.cli._common import (
     state,
     wants_json,
 )
-from fedloom.cli._output import done, kv_table, print_json, print_or_write, records_table
+from fedloom.cli._output import done, kv_table, print_json, print_or_write, records_table, rows_table
 from fedloom.cli._watch import wait_json, watch_job
 from fedloom.errors import InvalidInput
 
@@ -105,6 +105,32 @@ def query(
         print_json(records)
     else:
         state(ctx).out.print(records_table(records, JOB_COLUMNS))
+
+
+@job_app.command("parties")
+def parties(
+    ctx: typer.Context,
+    job_id: Annotated[str, typer.Argument(help="Job id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Every party's own view of a job, side by side (cluster mode: ask the initiator's server)."""
+    views = state(ctx).client().job.parties(job_id)
+    if wants_json(ctx, as_json):
+        print_json(views)
+        return
+    components = sorted({c for v in views for c in (v.get("tasks") or {})})
+    header = ["party", "where", "job", *components, "message"]
+    rows = [
+        [
+            f"{v.get('role')} {v.get('party_id')}",
+            "here" if v.get("served_here") else "remote",
+            v.get("status", ""),
+            *((v.get("tasks") or {}).get(c, "-") for c in components),
+            str(v.get("status_message") or "")[:80],
+        ]
+        for v in views
+    ]
+    state(ctx).out.print(rows_table(header, rows, title=f"job {job_id}"))
 
 
 @job_app.command("list")

@@ -104,6 +104,10 @@ class JobApi:
     def stop(self, job_id: str, stop_status: str | None = None) -> Any:
         return self._t.call("job/stop", drop_none(job_id=job_id, stop_status=stop_status))
 
+    def parties(self, job_id: str) -> Records:
+        """Every party's own view of the job (fedloom's /v1/job/parties)."""
+        return list(self._t.call("job/parties", {"job_id": job_id}) or [])
+
     def rerun(self, job_id: str, component_name: str | None = None, force: bool = False) -> Any:
         body = drop_none(job_id=job_id, component_name=component_name, force=force)
         return self._t.call("job/rerun", body)

@@ -91,6 +91,11 @@ class CommandHandlers:
             (re.compile(party_cmd + _TASK + _PARTY + r"/stop/(?P<status>[a-z]+)"), self._stop, True),
             (re.compile(r"/v1/initiator" + _JOB + _PARTY + r"/report"), self._report, False),
             (re.compile(r"/v1/initiator" + _JOB + _PARTY + r"/status"), self._initiator_status, False),
+            (
+                re.compile(r"/v1/initiator" + _JOB + _PARTY + r"/stop/(?P<status>[a-z]+)"),
+                self._stop_job,
+                True,
+            ),
         ]
 
     def handle(self, env: Envelope, raw: bytes) -> JsonObject:
@@ -276,6 +281,13 @@ class CommandHandlers:
             self._jobs.update_task(key, auto_retries=retries)
             moved = True
         return moved
+
+    def _stop_job(self, cmd: Command) -> JsonObject:
+        """A party asks the initiator to stop the whole job (its user ran job/stop there)."""
+        self._from_a_party(cmd)
+        status = _end_status(cmd.fields["status"], JobStatus)
+        self._job_service.stop(cmd.job_id, status)
+        return ok()
 
     def _initiator_status(self, cmd: Command) -> JsonObject:
         job = self._from_a_party(cmd)

@@ -220,6 +220,15 @@ class ClusterGateway:
         data = answer.get("data")
         return data if isinstance(data, dict) else {}
 
+    def stop_at_initiator(self, job_id: str, party: Party, status: str) -> None:
+        row = self._jobs.job(job_id, party.role, party.party_id)
+        if row is None:
+            return
+        path = f"/v1/initiator/{job_id}/{party.role}/{party.party_id}/stop/{status}"
+        answer = self._send(party.party_id, Party("", row.initiator_party_id), path, {})
+        if answer.get("retcode") != 0:
+            raise RemoteRefusal(int(answer.get("retcode", 100)), f"the initiator: {answer.get('retmsg', '')}")
+
     # ---- delivery ---------------------------------------------------------------------------
     def _queue(
         self,

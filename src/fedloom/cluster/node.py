@@ -37,7 +37,7 @@ from fedloom.services.audit import AuditService
 from fedloom.services.jobs import JobService
 from fedloom.services.party import PartyService
 from fedloom.services.permissions import PermissionService
-from fedloom.store import JobStore
+from fedloom.store import JobStore, now_ms
 
 log = logging.getLogger(__name__)
 MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux
@@ -89,6 +89,7 @@ class ClusterNode:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._open_sessions: dict[tuple[str, Party], float] = {}
+        self._creation_grace_ms = int(max(60.0, 2 * settings.command_deadline) * 1000)
 
     def attach(
         self,
@@ -243,7 +244,12 @@ class ClusterNode:
                 continue
             data = answer.get("data")
             if answer.get("retcode") == NotFound.retcode:
-                self._commands.end_job(row.job_id, JobStatus.CANCELED, "the initiator does not know this job")
+                # The initiator stores a job only once every party has accepted it: a young job it
+                # does not know yet is still being created; an old one was never stored there.
+                if now_ms() - row.create_time > self._creation_grace_ms:
+                    self._commands.end_job(
+                        row.job_id, JobStatus.CANCELED, "the initiator does not know this job"
+                    )
             elif isinstance(data, dict) and data.get("status") in END:
                 self._commands.end_job(
                     row.job_id, JobStatus(data["status"]), str(data.get("status_message", ""))

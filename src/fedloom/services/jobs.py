@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from fedloom.components.registry import get_component
 from fedloom.config import Settings
@@ -18,7 +18,7 @@ from fedloom.dsl import (
     model_id_for,
     new_job_id,
 )
-from fedloom.errors import Conflict, InvalidInput, NotFound, OperationFailed
+from fedloom.errors import Conflict, FedloomError, InvalidInput, NotFound, OperationFailed
 from fedloom.ids import Party
 from fedloom.paths import logs_dir, staging_dir
 from fedloom.scheduler.reconcile import Scheduler
@@ -105,6 +105,12 @@ class RemoteParties(Protocol):
         train_conf: JsonObject,
     ) -> None:
         """Store the job at each of `parties`, or raise the first refusal (nothing stays created)."""
+
+    def collect(self, job_id: str, party: Party, deadline: float | None = None) -> JsonObject:
+        """A remote party's own view of a job: `{"job": {...}, "tasks": [...]}` (PartyUnreachable)."""
+
+    def stop_at_initiator(self, job_id: str, party: Party, status: str) -> None:
+        """Ask the initiator of a job initiated elsewhere to stop it (FATE's /v1/initiator/.../stop)."""
 
 
 class JobService:
@@ -362,9 +368,52 @@ class JobService:
             raise InvalidInput(f"stop_status: must be canceled or failed, got {status!r}")
         if all(r.status in END for r in rows):
             raise Conflict(f"job {job_id} already ended ({rows[0].status})")
+        if self._remote is not None and not any(r.is_initiator for r in rows):
+            # A party stops a job by asking its initiator, which stops it everywhere (FATE's way).
+            self._remote.stop_at_initiator(job_id, Party(rows[0].role, rows[0].party_id), status)
+            return
         # Applied here and now (cancel signal, waiting tasks ended, running tasks killed), not queued
         # behind the scheduler's work; the scheduler finishes the bookkeeping at its next event.
         self._scheduler.request_stop(job_id, JobStatus(status))
+
+    def parties(self, job_id: str) -> list[JsonObject]:
+        """Every party's own view of a job, side by side: the rows this server holds for the parties
+        it serves, and (at the initiator) what each remote party answers about itself."""
+        rows = self.require(job_id)
+        initiator = any(r.is_initiator for r in rows)
+        views = []
+        for row in rows:
+            party = Party(row.role, row.party_id)
+            view: JsonObject = {"role": row.role, "party_id": row.party_id}
+            if self._is_local(row.party_id):
+                tasks = self._jobs.tasks(job_id, role=row.role, party_id=row.party_id)
+                view.update(
+                    served_here=True,
+                    status=row.status,
+                    status_message=row.status_message,
+                    tasks={t.component_name: t.party_status for t in tasks},
+                )
+            elif initiator and self._remote is not None:
+                view.update(served_here=False, **self._remote_view(job_id, party))
+            else:
+                continue  # a party sees only itself; the initiator sees everyone
+            views.append(view)
+        return views
+
+    def _remote_view(self, job_id: str, party: Party) -> JsonObject:
+        assert self._remote is not None
+        try:
+            found = self._remote.collect(job_id, party, deadline=5.0)
+        except FedloomError as exc:
+            return {"status": "unreachable", "status_message": exc.message, "tasks": {}}
+        job_doc, task_docs = found.get("job"), found.get("tasks")
+        job: JsonObject = job_doc if isinstance(job_doc, dict) else {}
+        tasks: list[Any] = task_docs if isinstance(task_docs, list) else []
+        return {
+            "status": job.get("status", ""),
+            "status_message": job.get("status_message", ""),
+            "tasks": {t.get("component_name"): t.get("party_status") for t in tasks if isinstance(t, dict)},
+        }
 
     def clean_queue(self) -> list[str]:
         """Cancel every job still waiting in this server's queue (FATE's `flow queue clean`)."""
