@@ -566,11 +566,6 @@ def test_push_cancelled_midway_leaves_no_file(
     assert host.recorder.files() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="transport.FederationServer._push has no request boundary for unexpected errors: grpc sends "
-    "'Exception calling application: <str(exc)>' (status UNKNOWN) to the peer, leaking server paths or SQL",
-)
 def test_unexpected_push_failure_is_opaque_to_the_peer(
     certs: ClusterCerts, host: Running, channels: list[grpc.Channel]
 ) -> None:

@@ -133,35 +133,44 @@ class FederationServer:
 
     def _push(self, stream: Iterator[bytes], context: grpc.ServicerContext) -> bytes:
         parties = peer_parties(context)
-        try:
-            header = MessageHeader.decode(next(stream))
+
+        def receive(header: MessageHeader) -> None:
             if header.src.party_id not in parties:
                 raise AuthenticationFailed(
                     f"federation: message claims party {header.src.party_id}, certificate is for {sorted(parties)}"
                 )
             self._handlers.push(header, parties, stream)
-        except StopIteration:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "federation: empty stream")
-        except FedloomError as exc:
-            code = (
-                grpc.StatusCode.PERMISSION_DENIED
-                if isinstance(exc, AuthenticationFailed)
-                else grpc.StatusCode.INVALID_ARGUMENT
-            )
-            context.abort(code, exc.message)
-        return b""
+
+        return _stream_boundary("push", stream, context, receive)
 
     def _forward(self, stream: Iterator[bytes], context: grpc.ServicerContext) -> bytes:
-        try:
-            header = MessageHeader.decode(next(stream))
-            self._handlers.forward(header, stream)
-        except StopIteration:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "federation: empty stream")
-        except PartyUnreachable as exc:
-            context.abort(grpc.StatusCode.UNAVAILABLE, exc.message)
-        except FedloomError as exc:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, exc.message)
-        return b""
+        return _stream_boundary("forward", stream, context, lambda h: self._handlers.forward(h, stream))
+
+
+def _stream_boundary(
+    what: str,
+    stream: Iterator[bytes],
+    context: grpc.ServicerContext,
+    handle: Callable[[MessageHeader], None],
+) -> bytes:
+    """Run a message stream's handler; the sender gets a status and a reason of ours, never an
+    internal error's text (the server log has that)."""
+    try:
+        handle(MessageHeader.decode(next(stream)))
+    except StopIteration:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "federation: empty stream")
+    except PartyUnreachable as exc:
+        context.abort(grpc.StatusCode.UNAVAILABLE, exc.message)
+    except AuthenticationFailed as exc:
+        context.abort(grpc.StatusCode.PERMISSION_DENIED, exc.message)
+    except FedloomError as exc:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, exc.message)
+    except grpc.RpcError:
+        raise  # the sender went away: nothing to answer
+    except Exception:  # a request boundary: an opaque answer, the cause in our log
+        log.exception("federation %s failed", what)
+        context.abort(grpc.StatusCode.INTERNAL, "internal error at the receiving party (see its server log)")
+    return b""
 
 
 class Links:

@@ -107,7 +107,10 @@ class CommandVerifier:
     ) -> None:
         self._keys = dict(keys)
         self._served = served
-        self._nonces = nonces or NonceCache()
+        # One cache per partner: a partner filling its cache cannot lock the others out.
+        self._nonces = (
+            {pid: NonceCache() for pid in self._keys} if nonces is None else dict.fromkeys(self._keys, nonces)
+        )
         self._nonce_lock = threading.Lock()  # gRPC runs handlers on many threads
         self._clock = clock
 
@@ -136,7 +139,7 @@ class CommandVerifier:
         if not hmac.compare_digest(fields[SIGNATURE].encode(), sign(key, env, body).encode()):
             raise AuthenticationFailed("command refused: bad signature (tampered, or a wrong partner key)")
         with self._nonce_lock:
-            self._nonces.add(env.nonce, now)  # raises on a replayed nonce
+            self._nonces[env.src].add(env.nonce, now)  # raises on a replayed nonce
         return env
 
 
@@ -152,10 +155,10 @@ def _envelope(fields: Mapping[str, str]) -> Envelope:
         raise AuthenticationFailed("command refused: path must be a /v1/ path")
     if not (cid.isascii() and cid.isprintable() and len(cid) <= MAX_COMMAND_ID_CHARS):
         raise AuthenticationFailed("command refused: bad command id")
-    try:
-        src, dst = int(fields[SRC]), int(fields[DST])
-    except ValueError:
-        raise AuthenticationFailed("command refused: party ids must be integers") from None
+    src_text, dst_text = fields[SRC], fields[DST]
+    if not all(t.isascii() and t.isdigit() and len(t) <= 10 for t in (src_text, dst_text)):
+        raise AuthenticationFailed("command refused: party ids must be integers")
+    src, dst = int(src_text), int(dst_text)
     return Envelope(path=path, timestamp=ts, nonce=nonce, src=src, dst=dst, command_id=cid)
 
 

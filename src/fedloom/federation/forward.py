@@ -69,7 +69,7 @@ class MessageHeader:
             doc = msgpack.unpackb(raw, raw=False, strict_map_key=True, max_bin_len=0, max_ext_len=0)
         except Exception as exc:  # any malformed bytes from the network: refuse, do not crash
             raise InvalidInput(f"federation: unreadable message header ({type(exc).__name__})") from None
-        if not isinstance(doc, dict) or doc.get("v") != 1:
+        if not isinstance(doc, dict) or type(doc.get("v")) is not int or doc["v"] != 1:
             raise InvalidInput("federation: unknown message header version")
         try:
             header = cls(
