@@ -7,7 +7,7 @@ Methods (bytes in, bytes out; no protobuf):
 - `/fedloom.Local/Forward` (client stream, Unix socket only): a task of this server hands a message
   for a remote party to its server, which streams it on with `Push`.
 
-gRPC was chosen on measurements (`reference/perf_limits.md` §4): client streams of 1 MiB chunks move
+gRPC was chosen on measurements (`reference/perf_limits.md` §4): client streams of 1-4 MiB chunks move
 ~2.4 GB/s on loopback where HTTP/1.1 through uvicorn and httpx moves ~0.13 GB/s.
 """
 

@@ -95,17 +95,18 @@ def seal(key: bytes, tags: Tags, payload: bytes) -> bytes:
     return MAGIC + mac(key, tags, payload) + payload
 
 
-def unseal(key: bytes, tags: Tags, message: bytes) -> bytes:
-    """The payload of `message` read from the slot `tags`, or AuthenticationFailed naming the peer."""
+def unseal(key: bytes, tags: Tags, message: bytes | memoryview) -> memoryview:
+    """The payload of `message` read from the slot `tags` (a view: no copy), or AuthenticationFailed
+    naming the peer."""
     if len(message) < HEADER_SIZE:
         _refuse(tags, "truncated")
-    if message[: len(MAGIC)] != MAGIC:
-        _refuse(tags, "unknown format")
     view = memoryview(message)
+    if view[: len(MAGIC)] != MAGIC:
+        _refuse(tags, "unknown format")
     payload = view[HEADER_SIZE:]
     if not hmac.compare_digest(view[len(MAGIC) : HEADER_SIZE], mac(key, tags, payload)):
         _refuse(tags, "wrong MAC")
-    return payload.tobytes()
+    return payload
 
 
 def _refuse(tags: Tags, reason: str) -> NoReturn:

@@ -11,6 +11,7 @@ mailbox the same way.
 
 from __future__ import annotations
 
+import mmap
 import os
 import shutil
 import threading
@@ -81,13 +82,15 @@ class Mailbox:
         finally:
             tmp.unlink(missing_ok=True)
 
-    def take(self, session: str, name: str, src: Party, dst: Party, seq: int, timeout: float) -> bytes:
+    def take(self, session: str, name: str, src: Party, dst: Party, seq: int, timeout: float) -> memoryview:
+        """Wait for a message and consume it. The message is mapped, not read: a batch of hundreds of
+        MB is not copied into a second buffer, and its file is gone once taken."""
         target = self.path(session, name, src, dst, seq)
         deadline = time.monotonic() + timeout
         delay = 0.0002
         while True:
             try:
-                data = target.read_bytes()
+                fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
             except FileNotFoundError:
                 if time.monotonic() > deadline:
                     raise FederationTimeout(
@@ -97,7 +100,12 @@ class Mailbox:
                 time.sleep(delay)
                 delay = min(delay * 1.5, 0.005)
                 continue
-            target.unlink(missing_ok=True)
+            try:
+                size = os.fstat(fd).st_size
+                data = memoryview(mmap.mmap(fd, size, access=mmap.ACCESS_READ) if size else b"")
+            finally:
+                os.close(fd)
+            target.unlink(missing_ok=True)  # the mapping stays valid until the view is released
             return data
 
     def sessions(self) -> list[str]:

@@ -27,7 +27,9 @@ from fedloom.federation.channel import Mailbox
 from fedloom.ids import Party
 from fedloom.paths import check_id
 
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = (
+    4 << 20
+)  # fewer, larger gRPC messages: less per-message Python work (benchmarks/bench_federation.py)
 MAX_MESSAGE_BYTES = 8 << 30  # one message; a larger payload is an error, not a disk filler
 FORWARD_METHOD = "/fedloom.Local/Forward"
 GRPC_OPTIONS = (
