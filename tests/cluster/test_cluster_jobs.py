@@ -167,3 +167,17 @@ def test_a_stop_at_any_party_stops_the_job_everywhere_and_parties_shows_each_vie
         assert api.wait(job_id, 60) == "canceled"
         tasks = api.ok("/job/task/query", {"job_id": job_id})
         assert not [t for t in tasks if t["f_party_status"] in ("running", "waiting")], tasks
+
+
+def test_a_grant_revoked_while_a_job_runs_stops_it_at_its_next_task(cluster: Cluster) -> None:
+    guest, host = cluster.api(GUEST), cluster.api(HOST)
+    grant(host)
+    dsl, conf = psi_job(GUEST, HOST)
+    res = guest.post("/job/submit", {"dsl": dsl, "job_runtime_conf": conf})
+    assert res["retcode"] == 0, res
+    host.ok("/permission/delete", {"party_id": GUEST, "component": "*", "dataset": "*"})
+    job_id = res["jobId"]
+    assert guest.wait(job_id, 120) == "failed"
+    message = next(r for r in guest.job_rows(job_id) if r["f_is_initiator"])["f_status_message"]
+    assert "host 10000" in message and "permission" in message, message
+    grant(host)

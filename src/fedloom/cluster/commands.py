@@ -183,6 +183,7 @@ class CommandHandlers:
     def _start(self, cmd: Command) -> JsonObject:
         job = self._initiated_by_sender(cmd)
         key = TaskKey(cmd.job_id, cmd.fields["component"], int(cmd.fields["version"]), *cmd.party)
+        self._still_consented(cmd, job, key.component_name)
         if self._jobs.task(key) is None:
             self._jobs.add_tasks([_task_row(key, cmd.body.get("task"), job)])
         fed_key = _hex_key(cmd.body.get("federation_key"))
@@ -190,6 +191,18 @@ class CommandHandlers:
         self._party.start_task(key.job_id, key.component_name, key.task_version, cmd.party, fed_key)
         row = self._jobs.task(key)
         return ok({"party_status": row.party_status if row else TaskStatus.FAILED})
+
+    def _still_consented(self, cmd: Command, job: JobRow, component: str) -> None:
+        """Consent is checked again at every task: a grant revoked while a job runs stops it at its
+        next task here (PermissionDenied, 108, shown at the initiator)."""
+        plan = self._job_service.plan_of(job)
+        node = plan.components.get(component)
+        if node is None or cmd.party not in plan.parties_of(component):
+            raise InvalidInput(
+                f"component_name: {component} does not run at {cmd.party.role} {cmd.party.party_id}"
+            )
+        _, tables = _uses(plan, cmd.party)
+        self._permissions.check_job(cmd.env.src, cmd.party, [node.module.lower()], tables)
 
     def _stop(self, cmd: Command) -> JsonObject:
         self._initiated_by_sender(cmd)

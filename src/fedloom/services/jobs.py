@@ -350,6 +350,10 @@ class JobService:
         """One party's typed job parameters, as stored on its job row."""
         return job_parameters(row)
 
+    def plan_of(self, row: JobRow) -> JobPlan:
+        """The parsed plan of a stored job (parsed once, then cached)."""
+        return self._plans.get(row)
+
     def components(self, job_id: str) -> list[str]:
         return list(self._plans.get(self.require(job_id)[0]).components)
 
