@@ -181,3 +181,22 @@ def test_a_grant_revoked_while_a_job_runs_stops_it_at_its_next_task(cluster: Clu
     message = next(r for r in guest.job_rows(job_id) if r["f_is_initiator"])["f_status_message"]
     assert "host 10000" in message and "permission" in message, message
     grant(host)
+
+
+def test_after_a_failure_at_a_party_a_parameter_update_and_a_rerun_succeed(cluster: Cluster) -> None:
+    guest, host = cluster.api(GUEST), cluster.api(HOST)
+    grant(host)
+    dsl, conf = psi_job(GUEST, HOST)
+    conf["component_parameters"]["role"]["host"]["0"]["data_transform_0"] = {
+        "with_label": True,
+        "label_name": "nope",
+    }
+    job_id = guest.post("/job/submit", {"dsl": dsl, "job_runtime_conf": conf})["jobId"]
+    assert guest.wait(job_id, 120) == "failed"
+    fix = {"role": {"host": {"0": {"data_transform_0": {"with_label": False}}}}}
+    guest.ok("/job/parameter/update", {"job_id": job_id, "component_parameters": fix})
+    assert guest.post("/job/rerun", {"job_id": job_id})["retcode"] == 0
+    assert guest.wait(job_id, 120) == "success", guest.job_rows(job_id)
+    assert host.wait(job_id, 30) == "success"
+    res = host.post("/job/parameter/update", {"job_id": job_id, "component_parameters": fix})
+    assert res["retcode"] == 103 and "initiator" in res["retmsg"], res

@@ -87,6 +87,7 @@ class CommandHandlers:
             (re.compile(party_cmd + _PARTY + r"/create"), self._create, True),
             (re.compile(party_cmd + _PARTY + r"/status/(?P<status>[a-z]+)"), self._job_status, True),
             (re.compile(party_cmd + _PARTY + r"/collect"), self._collect, False),
+            (re.compile(party_cmd + _PARTY + r"/parameter/update"), self._parameter_update, False),
             (re.compile(party_cmd + _TASK + _PARTY + r"/start"), self._start, True),
             (re.compile(party_cmd + _TASK + _PARTY + r"/stop/(?P<status>[a-z]+)"), self._stop, True),
             (re.compile(r"/v1/initiator" + _JOB + _PARTY + r"/report"), self._report, False),
@@ -187,6 +188,10 @@ class CommandHandlers:
         if self._jobs.task(key) is None:
             self._jobs.add_tasks([_task_row(key, cmd.body.get("task"), job)])
         fed_key = _hex_key(cmd.body.get("federation_key"))
+        if job.status in END:  # the initiator reran the ended job: it runs again here too
+            self._jobs.transition_job(
+                cmd.job_id, JobStatus.WAITING, end_time=None, elapsed=None, tag="", status_message="rerun"
+            )
         self._jobs.transition_job(cmd.job_id, JobStatus.RUNNING, start_time=now_ms())
         self._party.start_task(key.job_id, key.component_name, key.task_version, cmd.party, fed_key)
         row = self._jobs.task(key)
@@ -203,6 +208,12 @@ class CommandHandlers:
             )
         _, tables = _uses(plan, cmd.party)
         self._permissions.check_job(cmd.env.src, cmd.party, [node.module.lower()], tables)
+
+    def _parameter_update(self, cmd: Command) -> JsonObject:
+        """The initiator changed the job's parameters (before a rerun): the same conf here."""
+        self._initiated_by_sender(cmd)
+        self._job_service.replace_conf(cmd.job_id, cmd.body.get("runtime_conf"))
+        return ok()
 
     def _stop(self, cmd: Command) -> JsonObject:
         self._initiated_by_sender(cmd)

@@ -220,6 +220,17 @@ class ClusterGateway:
         data = answer.get("data")
         return data if isinstance(data, dict) else {}
 
+    def update_conf(self, job_id: str, parties: Sequence[Party], conf: JsonObject) -> None:
+        src = self._initiator_party(job_id)
+        for party in parties:
+            path = f"/v1/party/{job_id}/{party.role}/{party.party_id}/parameter/update"
+            answer = self._send(src, party, path, {"runtime_conf": conf})
+            if answer.get("retcode") != 0:
+                raise RemoteRefusal(
+                    int(answer.get("retcode", 100)),
+                    f"{party.role} {party.party_id} refused the parameters: {answer.get('retmsg', '')}",
+                )
+
     def stop_at_initiator(self, job_id: str, party: Party, status: str) -> None:
         row = self._jobs.job(job_id, party.role, party.party_id)
         if row is None:

@@ -109,6 +109,9 @@ class RemoteParties(Protocol):
     def collect(self, job_id: str, party: Party, deadline: float | None = None) -> JsonObject:
         """A remote party's own view of a job: `{"job": {...}, "tasks": [...]}` (PartyUnreachable)."""
 
+    def update_conf(self, job_id: str, parties: Sequence[Party], conf: JsonObject) -> None:
+        """Store a job's new runtime conf at each of `parties` (FATE's parameter/update), or raise."""
+
     def stop_at_initiator(self, job_id: str, party: Party, status: str) -> None:
         """Ask the initiator of a job initiated elsewhere to stop it (FATE's /v1/initiator/.../stop)."""
 
@@ -463,13 +466,24 @@ class JobService:
                 conf.get("component_parameters", {}), component_parameters
             )
         plan = self._plans.parse(rows[0].dsl, conf)
-        self._jobs.update_job(job_id, runtime_conf=plan.conf)
-        self._plans.forget(job_id)
+        remote = [Party(r.role, r.party_id) for r in rows if not self._is_local(r.party_id)]
+        if self._remote is not None and not any(r.is_initiator for r in rows):
+            raise Conflict(f"job {job_id}: update its parameters at its initiator's server")
+        if remote and self._remote is not None:
+            self._remote.update_conf(job_id, remote, plan.conf)  # every party runs the same conf
+        self.replace_conf(job_id, plan.conf)
         return ParametersUpdated(
             plan.conf.get("job_parameters", {}),
             plan.conf.get("component_parameters", {}),
             list(plan.components),
         )
+
+    def replace_conf(self, job_id: str, conf: object) -> None:
+        """Validate a job's new runtime conf against its DSL and store it (nothing changes if invalid)."""
+        rows = self.require(job_id)
+        plan = self._plans.parse(rows[0].dsl, conf, max_components=self._settings.max_job_components)
+        self._jobs.update_job(job_id, runtime_conf=plan.conf)
+        self._plans.forget(job_id)
 
     def clean(self, job_id: str) -> None:
         self.require(job_id)
