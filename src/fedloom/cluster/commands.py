@@ -107,7 +107,7 @@ class CommandHandlers:
             handler, stored = route
             answer = self._run(handler, cmd, stored)
         except FedloomError as exc:
-            answer = {"retcode": exc.retcode, "retmsg": exc.message}
+            answer = _refusal(exc)
         self._audit.record(
             f"party:{env.src}",
             f"command {env.path}",
@@ -148,7 +148,7 @@ class CommandHandlers:
         try:
             answer = handler(cmd)
         except FedloomError as exc:
-            answer = {"retcode": exc.retcode, "retmsg": exc.message}
+            answer = _refusal(exc)
         return self._jobs.save_command_answer(command_id, answer)
 
     # ---- initiator -> party -----------------------------------------------------------------
@@ -357,6 +357,13 @@ def _uses(plan: JobPlan, party: Party) -> tuple[set[str], list[tuple[str, str]]]
             if isinstance(table, dict) and not table.get("job_id"):
                 tables.append((str(table.get("namespace", "")), str(table.get("name", ""))))
     return modules, tables
+
+
+def _refusal(exc: FedloomError) -> JsonObject:
+    answer: JsonObject = {"retcode": exc.retcode, "retmsg": exc.message}
+    if exc.data is not None:
+        answer["data"] = exc.data  # e.g. FATE's {code, message} of a permission refusal
+    return answer
 
 
 def _state(row: TaskRow) -> JsonObject:

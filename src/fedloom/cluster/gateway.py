@@ -30,6 +30,7 @@ from fedloom.services.party import PartyService
 from fedloom.store import JobStore, now_ms
 
 log = logging.getLogger(__name__)
+CREATE_DEADLINE = 10.0  # seconds
 JsonObject = dict[str, Any]
 
 
@@ -41,8 +42,8 @@ def iso(ts: float) -> str:
 class RemoteRefusal(FedloomError):
     """A party refused a command; carries that party's retcode and message."""
 
-    def __init__(self, retcode: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, retcode: int, message: str, data: object = None) -> None:
+        super().__init__(message, data=data)
         self.retcode = retcode
 
 
@@ -203,11 +204,15 @@ class ClusterGateway:
 
     def _create_at(self, job_id: str, src: int, party: Party, body: JsonObject) -> None:
         path = f"/v1/party/{job_id}/{party.role}/{party.party_id}/create"
-        answer = self._send(src, party, path, body)
+        # A submit answers within CREATE_DEADLINE even when a party is down.
+        answer = self._send(
+            src, party, path, body, deadline=min(self._settings.command_deadline, CREATE_DEADLINE)
+        )
         if answer.get("retcode") != 0:
             raise RemoteRefusal(
                 int(answer.get("retcode", 100)),
                 f"{party.role} {party.party_id} refused the job: {answer.get('retmsg', '')}",
+                answer.get("data"),
             )
 
     def collect(self, job_id: str, party: Party, deadline: float | None = None) -> JsonObject:
