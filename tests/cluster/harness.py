@@ -137,7 +137,7 @@ class Server:
 
 class Cluster:
     """Servers for `parties`, each with its config; `databases` maps a party to a database URL
-    (default SQLite in its data dir); `settings` are added to every config."""
+    (default SQLite in its data dir); `settings` are added to every config, `party_settings[p]` to p's."""
 
     def __init__(
         self,
@@ -145,6 +145,7 @@ class Cluster:
         parties: list[int],
         databases: dict[int, str] | None = None,
         settings: dict[str, Any] | None = None,
+        party_settings: dict[int, dict[str, Any]] | None = None,
     ) -> None:
         self.root = root
         certs = init_certs(root / "certs", parties)
@@ -164,6 +165,7 @@ class Cluster:
             )
             conf = yaml.safe_load(text)
             conf.update({"sweep_interval": 0.5, "worker_preload": True, **(settings or {})})
+            conf.update((party_settings or {}).get(pid, {}))
             if databases and pid in databases:
                 conf["database_url"] = databases[pid]
             path = root / f"server-{pid}.yaml"

@@ -18,9 +18,17 @@ from typing import Any
 from fedloom.cluster.wire import Envelope
 from fedloom.components.registry import get_component
 from fedloom.dsl import JobPlan
-from fedloom.errors import AuthenticationFailed, Conflict, FedloomError, InvalidInput, NotFound
+from fedloom.errors import (
+    AuthenticationFailed,
+    Conflict,
+    FedloomError,
+    InvalidInput,
+    NotFound,
+    OperationFailed,
+)
 from fedloom.ids import Party, TaskKey
 from fedloom.paths import check_id, check_party_id
+from fedloom.scheduler.resources import cores_needed
 from fedloom.scheduler.status import END, INTERRUPT, JobStatus, TaskStatus
 from fedloom.services.audit import AuditService
 from fedloom.services.jobs import JobService
@@ -148,7 +156,7 @@ class CommandHandlers:
         try:
             answer = handler(cmd)
         except FedloomError as exc:
-            answer = _refusal(exc)
+            return _refusal(exc)  # a refusal changed nothing: a repeat is decided afresh
         return self._jobs.save_command_answer(command_id, answer)
 
     # ---- initiator -> party -----------------------------------------------------------------
@@ -192,10 +200,27 @@ class CommandHandlers:
             self._jobs.transition_job(
                 cmd.job_id, JobStatus.WAITING, end_time=None, elapsed=None, tag="", status_message="rerun"
             )
+        self._reserve_cores(cmd.job_id, cmd.party)
         self._jobs.transition_job(cmd.job_id, JobStatus.RUNNING, start_time=now_ms())
         self._party.start_task(key.job_id, key.component_name, key.task_version, cmd.party, fed_key)
         row = self._jobs.task(key)
         return ok({"party_status": row.party_status if row else TaskStatus.FAILED})
+
+    def _reserve_cores(self, job_id: str, party: Party) -> None:
+        """A party reserves the job's cores here at its first task (all or nothing, once per job) and
+        returns them when the job ends; without enough free cores the start is refused (103) and the
+        initiator tries it again later: the job waits, as it would in a standalone queue."""
+        rows = self._jobs.jobs(job_id, light=True)
+        if any(r.resource_in_use for r in rows):
+            return
+        need = self._cores(rows)
+        if not self._jobs.apply_resources(job_id, need):
+            free = {p: r.remaining_cores for p, r in self._jobs.party_resources(need).items()}
+            short = "; ".join(f"party {p} needs {c} cores, {free.get(p, 0)} free" for p, c in need.items())
+            raise OperationFailed(f"waiting for resources at {party.role} {party.party_id}: {short}")
+
+    def _cores(self, rows: list[JobRow]) -> dict[int, int]:
+        return {pid: n for pid, n in cores_needed(rows).items() if pid in self._served}
 
     def _still_consented(self, cmd: Command, job: JobRow, component: str) -> None:
         """Consent is checked again at every task: a grant revoked while a job runs stops it at its
@@ -234,6 +259,7 @@ class CommandHandlers:
         rows = self._jobs.jobs(job_id, light=True)
         t = now_ms()
         self._jobs.transition_job(job_id, status, end_time=t, status_message=message, tag="job_end")
+        self._jobs.return_resources(job_id, self._cores(rows))
         if status != JobStatus.SUCCESS:
             self._jobs.end_waiting_tasks(job_id, TaskStatus(status))
             for task in self._jobs.running_job_tasks(job_id):

@@ -23,7 +23,7 @@ from typing import Any
 from fedloom.cluster.transport import Links
 from fedloom.config import Settings
 from fedloom.dsl import JobPlan
-from fedloom.errors import FedloomError, PartyUnreachable
+from fedloom.errors import FedloomError, OperationFailed, PartyUnreachable
 from fedloom.ids import Party, TaskKey
 from fedloom.scheduler.status import JobStatus, TaskStatus
 from fedloom.services.party import PartyService
@@ -31,6 +31,7 @@ from fedloom.store import JobStore, now_ms
 
 log = logging.getLogger(__name__)
 CREATE_DEADLINE = 10.0  # seconds
+RESOURCE_RETRY_SECONDS = 1.0
 JsonObject = dict[str, Any]
 
 
@@ -141,7 +142,13 @@ class ClusterGateway:
             },
         }
         path = f"/v1/party/{job_id}/{component}/{version}/{party.role}/{party.party_id}/start"
-        self._queue(job_id, party, path, body, f"start:{path}", on_answer=lambda a: self._started(key, a))
+
+        def send() -> None:
+            self._queue(
+                job_id, party, path, body, f"start:{path}", on_answer=lambda a: self._started(key, a, send)
+            )
+
+        send()
 
     def stop_task(self, job_id: str, component: str, version: int, party: Party, status: TaskStatus) -> None:
         if self.is_local(party.party_id):
@@ -295,9 +302,27 @@ class ClusterGateway:
         self._reach.ok(party.party_id)
         return answer
 
-    def _started(self, key: TaskKey, answer: JsonObject) -> None:
-        if answer.get("retcode") != 0:
+    def _started(self, key: TaskKey, answer: JsonObject, retry: Callable[[], None]) -> None:
+        retcode = answer.get("retcode")
+        if retcode == OperationFailed.retcode:  # no free cores there yet: the job waits, then retries
+            self._jobs.update_job(key.job_id, status_message=str(answer.get("retmsg", ""))[:4000])
+            if self._still_running(key):
+                timer = threading.Timer(RESOURCE_RETRY_SECONDS, retry)
+                timer.daemon = True
+                timer.start()
+        elif retcode != 0:
             self._fail_holder(key, f"could not start at {key.role} {key.party_id}: {answer.get('retmsg')}")
+
+    def _still_running(self, key: TaskKey) -> bool:
+        row = self._jobs.task(key)
+        job = self._jobs.initiator_job(key.job_id, light=True)
+        return (
+            row is not None
+            and row.party_status == TaskStatus.RUNNING
+            and job is not None
+            and job.status == JobStatus.RUNNING
+            and not job.cancel_signal
+        )
 
     def _undelivered(self, job_id: str, path: str, reason: str) -> None:
         """A start that never arrived fails its task; a lost stop or end is repaired by the party's
