@@ -42,6 +42,13 @@ def start(
             f"fedloom server on {escape(settings.base_url)} ({auth}), "
             f"data in {escape(str(settings.resolved_data_dir))}"
         )
+        if settings.cluster:
+            where = f"{settings.federation_host or settings.host}:{settings.federation_port}"
+            partners = ", ".join(str(p) for p in sorted(settings.routes)) or "none"
+            state(ctx).err.print(
+                f"cluster mode: parties {settings.party_ids}; federation on {escape(where)} "
+                f"(mutual TLS); partners {partners}"
+            )
 
     try:
         server.serve(settings, on_ready=ready)
