@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 
 from fedloom.api.app import create_app
-from fedloom.services.platform import Platform
+from fedloom.platform import Platform
 from tests.services.conftest import make_platform
 
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from fedloom.services.platform import Platform
+from fedloom.platform import Platform
 from tests.api.conftest import Client
 from tests.services.conftest import psi_job
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fedloom.services.platform import Platform
+from fedloom.platform import Platform
 from tests.api.conftest import Client
 from tests.services.conftest import psi_job
 

@@ -4,7 +4,7 @@ output model and data, and of the model registry."""
 from __future__ import annotations
 
 from fedloom.ids import TaskKey
-from fedloom.services.platform import Platform
+from fedloom.platform import Platform
 from tests.api.conftest import Client
 from tests.services.conftest import psi_job
 

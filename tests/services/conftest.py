@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from fedloom.config import load_settings
-from fedloom.services.platform import Platform, Services
+from fedloom.platform import Platform
+from fedloom.services.catalog import Services
 from fedloom.services.tables import UploadRequest
 from tests.e2e import jobs as e2e_jobs
 

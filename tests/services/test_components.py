@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fedloom.services.platform import Services
+from fedloom.services.catalog import Services
 
 
 def test_every_builtin_component_is_listed_with_its_schema(services: Services) -> None:

@@ -6,8 +6,9 @@ import pytest
 
 from fedloom.errors import Conflict, InvalidInput, NotFound
 from fedloom.ids import Party
+from fedloom.platform import Platform
+from fedloom.services.catalog import Services
 from fedloom.services.jobs import JobListQuery, JobService, TaskQuery
-from fedloom.services.platform import Platform, Services
 from tests.services.conftest import psi_job
 
 

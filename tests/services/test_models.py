@@ -6,7 +6,7 @@ import pytest
 
 from fedloom.errors import InvalidInput, NotFound
 from fedloom.ids import Party
-from fedloom.services.platform import Services
+from fedloom.services.catalog import Services
 from tests.services.conftest import psi_job
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from fedloom.errors import InvalidInput
 from fedloom.ids import Party
-from fedloom.services.platform import Platform
+from fedloom.platform import Platform
 from fedloom.services.readers import TableName, reader_table
 
 GUEST = Party("guest", 9999)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from fedloom.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fedloom.platform import Platform
+from fedloom.services.catalog import Services
 from fedloom.services.jobs import TaskQuery
-from fedloom.services.platform import Platform, Services
 from fedloom.services.tables import UPLOAD_COMPONENT, UploadRequest
 from tests.services.conftest import GUEST_CSV
 

@@ -8,7 +8,8 @@ import pytest
 
 from fedloom.errors import NoData, NotFound
 from fedloom.ids import TaskKey
-from fedloom.services.platform import Platform, Services
+from fedloom.platform import Platform
+from fedloom.services.catalog import Services
 from fedloom.services.tables import UPLOAD_COMPONENT
 from tests.services.conftest import psi_job
 

@@ -1,20 +1,19 @@
-"""The Platform assembles one server from Settings: data dir lock, stores, worker pool, scheduler, services."""
+"""The Platform assembles one server from Settings: data dir lock, stores, worker pool, scheduler, services,
+and in cluster mode the node that talks to the other parties' servers."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from fedloom import datadir
 from fedloom.cluster.node import ClusterNode, forward_socket_path
 from fedloom.config import Settings
 from fedloom.federation.auth import server_secret
 from fedloom.federation.channel import Mailbox
-from fedloom.ids import Party
 from fedloom.paths import federation_dir, tables_dir
 from fedloom.scheduler.reconcile import JobLimits, Scheduler
-from fedloom.scheduler.status import JobStatus, TaskStatus
 from fedloom.services.audit import AuditService
+from fedloom.services.catalog import LocalGateway, Services
 from fedloom.services.components import ComponentService
 from fedloom.services.jobs import JobService
 from fedloom.services.models import ModelService
@@ -27,38 +26,6 @@ from fedloom.storage.tables import TableStore
 from fedloom.store import Stores, open_stores
 
 log = logging.getLogger(__name__)
-
-
-class LocalGateway:
-    """Commands to parties this server hosts are plain calls into the PartyService (a `PartyGateway`)."""
-
-    def __init__(self, party: PartyService) -> None:
-        self._party = party
-
-    def is_local(self, party_id: int) -> bool:
-        return True
-
-    def start_task(self, job_id: str, component: str, version: int, party: Party) -> None:
-        self._party.start_task(job_id, component, version, party)
-
-    def stop_task(self, job_id: str, component: str, version: int, party: Party, status: TaskStatus) -> None:
-        self._party.stop_task(job_id, component, version, party, status)
-
-    def job_ended(self, job_id: str, party: Party, status: JobStatus) -> None:
-        self._party.job_ended(job_id, party, status)
-
-
-@dataclass(frozen=True)
-class Services:
-    """The use cases the API calls, each holding only the parts it needs."""
-
-    jobs: JobService
-    tables: TableService
-    tracking: TrackingService
-    models: ModelService
-    components: ComponentService
-    permissions: PermissionService
-    audit: AuditService
 
 
 class Platform:
@@ -167,4 +134,4 @@ class Platform:
             self.scheduler.notify(job_id)
 
 
-__all__ = ["LocalGateway", "Platform", "Services"]
+__all__ = ["Platform"]
