@@ -19,7 +19,7 @@ import uvicorn
 from fedloom.api.app import create_app
 from fedloom.api.guard import check_exposure
 from fedloom.config import Settings
-from fedloom.services.platform import Platform
+from fedloom.platform import Platform
 
 log = logging.getLogger(__name__)
 

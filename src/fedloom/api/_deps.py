@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from fedloom.api.envelope import json_body, parse
 from fedloom.config import Settings
-from fedloom.services.platform import Services
+from fedloom.services.catalog import Services
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")

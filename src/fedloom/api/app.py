@@ -21,7 +21,7 @@ from fedloom.api.audit import AuditMiddleware
 from fedloom.api.envelope import error
 from fedloom.api.guard import Guard, check_exposure
 from fedloom.errors import FedloomError, InvalidInput
-from fedloom.services.platform import Platform
+from fedloom.platform import Platform
 
 
 def create_app(platform: Platform) -> FastAPI:
