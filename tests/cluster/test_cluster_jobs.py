@@ -107,6 +107,10 @@ def test_consent_is_per_component_and_table_and_a_revoke_holds_for_the_next_job(
     res = guest.post("/job/submit", {"dsl": dsl, "job_runtime_conf": conf})
     assert res["retcode"] == 0, res
     assert guest.wait(res["jobId"], 120) == "success"
+    # The host's audit log holds the guest's commands for the job: who, what, result.
+    entries = host.ok("/audit/query", {"job_id": res["jobId"], "actor": f"party:{GUEST}"})
+    actions = {(e["action"].rsplit("/", 1)[-1], e["retcode"]) for e in entries}
+    assert {("create", 0), ("start", 0)} <= actions, entries
     host.ok("/permission/delete", {"party_id": GUEST, "component": "intersection", "dataset": table})
     res = guest.post("/job/submit", {"dsl": dsl, "job_runtime_conf": conf})
     assert res["retcode"] == 108, res
