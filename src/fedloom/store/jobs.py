@@ -375,6 +375,25 @@ class JobStore:
                 )
             return True
 
+    # ---- the server running each task --------------------------------------------------------
+    def running_tasks_of(self, server: str) -> list[TaskRow]:
+        """Task rows running on `server` (their processes are on its machine)."""
+        with self._sessions() as s:
+            q = select(TaskRow).where(
+                TaskRow.party_status == TaskStatus.RUNNING, TaskRow.run_server == server
+            )
+            return list(s.scalars(q))
+
+    def running_tasks_elsewhere(self, job_id: str, server: str) -> list[TaskRow]:
+        """Running task rows of a job whose processes another server than `server` runs."""
+        with self._sessions() as s:
+            q = select(TaskRow).where(
+                TaskRow.job_id == job_id,
+                TaskRow.party_status == TaskStatus.RUNNING,
+                TaskRow.run_server != server,
+            )
+            return list(s.scalars(q))
+
 
 class TaskState(NamedTuple):
     """What the scheduler reads of a task row (no ORM object: reconcile reads 20,000 of them)."""

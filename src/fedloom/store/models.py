@@ -60,6 +60,8 @@ class TaskRow(Base):
     need_run: Mapped[bool] = mapped_column(Boolean, default=True)
     auto_retries: Mapped[int] = mapped_column(Integer, default=0)
     run_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The server (replica) whose machine runs the task's process: only it can see or kill the pid.
+    run_server: Mapped[str] = mapped_column(String(64), default="", server_default="")
     run_ip: Mapped[str] = mapped_column(String(64), default="127.0.0.1")
     worker_id: Mapped[str] = mapped_column(String(64), default="")
     kill_status: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -204,11 +206,22 @@ class AuditRow(Base):
     detail: Mapped[str] = mapped_column(String(256))
 
 
+class LeaseRow(Base):
+    """A lease: `owner` (a server id) holds `name` until `expires_ms`, unless it renews it."""
+
+    __tablename__ = "lease"
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    expires_ms: Mapped[int] = mapped_column(BigInteger)
+    acquired_ms: Mapped[int] = mapped_column(BigInteger)
+
+
 __all__ = [
     "AuditRow",
     "Base",
     "CommandRow",
     "JobRow",
+    "LeaseRow",
     "MetricRow",
     "ModelRow",
     "OutputDataRow",
