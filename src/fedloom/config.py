@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         description="Cluster mode: party id -> that party's federation listener and the command key.",
     )
     tls: TlsFiles | None = Field(None, description="Cluster mode: ca, cert and key PEM files.")
+    server_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="Replicas: this server's name when several servers share one database and data_dir.",
+    )
     client_auth: ClientAuth = Field(default_factory=ClientAuth, description="Client API authentication.")
     command_deadline: float = Field(
         30.0, gt=0, description="Cluster mode: seconds a command to a party is retried before it fails."
@@ -195,6 +200,24 @@ class Settings(BaseSettings):
     @property
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()
+
+    @property
+    def replica(self) -> bool:
+        """True when this server is one of several sharing its database and data dir (`server_id`)."""
+        return self.server_id is not None
+
+    @property
+    def run_dir(self) -> Path:
+        """This server's own files (lock, PID file, staging, sockets): its replica directory, or the
+        data dir when it is the only server of its data."""
+        if self.server_id is None:
+            return self.resolved_data_dir
+        return self.resolved_data_dir / "replicas" / self.server_id
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a replica holds a job it reconciles without renewing it (renewed every sweep)."""
+        return max(1.0, 5 * self.sweep_interval)
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -80,14 +80,23 @@ def acquire(data_dir: Path, *, shown: str | None = None) -> DataDirLock:
     return DataDirLock(fd, data_dir)
 
 
-def clean_staging(data_dir: Path) -> None:
-    """Empty the staging directory (uploads a previous run left half-received), recreated 0700."""
+def clean_staging(data_dir: Path, older_than: float = 0.0) -> None:
+    """Empty the staging directory (uploads a previous run left half-received), recreated 0700.
+    `older_than` (seconds): only entries older than that go (replicas share the directory)."""
     staging = staging_dir(data_dir)
     if staging.is_symlink() or staging.is_file():
         staging.unlink()
-    elif staging.exists():
+    elif staging.exists() and older_than <= 0:
         shutil.rmtree(staging)
-    staging.mkdir(mode=0o700)
+    elif staging.exists():
+        cutoff = time.time() - older_than
+        for entry in staging.iterdir():
+            if entry.lstat().st_mtime < cutoff:
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+    staging.mkdir(mode=0o700, exist_ok=True)
 
 
 def _owner_only(data_dir: Path) -> None:

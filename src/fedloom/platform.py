@@ -11,6 +11,7 @@ from fedloom.config import Settings
 from fedloom.federation.auth import server_secret
 from fedloom.federation.channel import Mailbox
 from fedloom.paths import federation_dir, tables_dir
+from fedloom.scheduler.leases import JobLeases
 from fedloom.scheduler.reconcile import JobLimits, Scheduler
 from fedloom.services.audit import AuditService
 from fedloom.services.catalog import LocalGateway, Services
@@ -26,6 +27,7 @@ from fedloom.storage.tables import TableStore
 from fedloom.store import Stores, open_stores
 
 log = logging.getLogger(__name__)
+REPLICA_LEFTOVER_SECONDS = 24 * 3600.0  # replicas clean only what no live upload can still be writing
 
 
 class Platform:
@@ -35,17 +37,21 @@ class Platform:
         self.settings = settings
         data_dir = settings.resolved_data_dir
         # Before anything else: a second server on this data dir must not open, clean or recover it.
-        self._lock = datadir.acquire(data_dir, shown=str(settings.data_dir))
+        # Replicas (server_id) share the data dir: each locks its own directory in it.
+        if settings.replica:
+            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._lock = datadir.acquire(settings.run_dir, shown=str(settings.data_dir))
+        leftovers = REPLICA_LEFTOVER_SECONDS if settings.replica else 0.0  # another replica may be writing
         try:
-            datadir.clean_staging(data_dir)
+            datadir.clean_staging(data_dir, older_than=leftovers)
             secret = server_secret(data_dir)
             self.stores: Stores = open_stores(settings.sqlalchemy_url)
             self.tables = TableStore(tables_dir(data_dir))
-            self.tables.clean_leftovers()  # half-written tables of a crashed run
+            self.tables.clean_leftovers(older_than=leftovers)  # half-written tables of a crashed run
             self.plans = PlanCache()
             models = ModelService(self.stores.jobs, self.stores.tracking)
             mailbox = Mailbox(federation_dir(data_dir))
-            socket = forward_socket_path(data_dir) if settings.cluster else ""
+            socket = forward_socket_path(settings.run_dir) if settings.cluster else ""
             self.party = PartyService(
                 settings,
                 self.stores.jobs,
@@ -71,6 +77,8 @@ class Platform:
                 self.plans.dependencies,
                 on_end=models.job_ended,
                 hosts=gateway.is_local,
+                leases=self._leases(settings),
+                on_takeover=self.party.adopt,
             )
             self.services = self._services(models)
             if self.cluster is not None:
@@ -79,6 +87,11 @@ class Platform:
         except BaseException:
             self._lock.release()
             raise
+
+    def _leases(self, settings: Settings) -> JobLeases | None:
+        if settings.server_id is None:
+            return None
+        return JobLeases(self.stores.leases, settings.server_id, settings.lease_seconds)
 
     def start(self) -> None:
         recovered = self.party.recover()

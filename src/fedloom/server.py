@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 
 def _pid_file(data_dir: Path) -> Path:
+    """`data_dir`: the server's run dir (its data dir, or its replica directory in it)."""
     return data_dir.expanduser().resolve() / "server.json"
 
 
@@ -61,7 +62,7 @@ def serve(settings: Settings, on_ready: Callable[[], None] | None = None) -> Non
     if on_ready is not None:
         on_ready()
     server = _uvicorn(platform)
-    pid_file = _pid_file(settings.data_dir)
+    pid_file = _pid_file(settings.run_dir)
     pid_file.write_text(json.dumps({"pid": os.getpid(), "host": settings.host, "port": settings.port}))
 
     def _graceful(_sig: int, _frame: Any) -> None:

@@ -54,6 +54,37 @@ def new_database(kind: str) -> str:
     return url
 
 
+def spawn_server(config: Path, log: Path, api: PartyApi, timeout: float = 60) -> subprocess.Popen[bytes]:
+    """`fedloom server start --config CONFIG` in a process of its own; returns once `api` gets answers."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from fedloom.cli.main import main; main()",
+                "server",
+                "start",
+                "--config",
+                str(config),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server {config.name} exited:\n{log.read_text()[-4000:]}")
+        try:
+            if api.post("/version/get", {})["retcode"] == 0:
+                return proc
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError(f"server {config.name} did not answer in {timeout}s:\n{log.read_text()[-4000:]}")
+
+
 class Signed(httpx.Auth):
     """fate-client 1.x app-key signing of every request."""
 
@@ -73,8 +104,9 @@ class Signed(httpx.Auth):
 class PartyApi:
     """A bare signed v1 client of one party's server."""
 
-    def __init__(self, base: str, app_key: str, secret: str) -> None:
-        self.http = httpx.Client(base_url=f"{base}/v1", timeout=60, auth=Signed(app_key, secret))
+    def __init__(self, base: str, app_key: str | None = None, secret: str | None = None) -> None:
+        auth = Signed(app_key, secret) if app_key and secret else None
+        self.http = httpx.Client(base_url=f"{base}/v1", timeout=60, auth=auth)
 
     def post(self, path: str, body: Any = None, **kw: Any) -> dict[str, Any]:
         r = self.http.post(path, json=body if body is not None else {}, **kw)
@@ -176,36 +208,7 @@ class Cluster:
 
     def start(self, party_id: int, timeout: float = 60) -> None:
         srv = self.servers[party_id]
-        log = srv.log.open("ab")
-        srv.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from fedloom.cli.main import main; main()",
-                "server",
-                "start",
-                "--config",
-                str(srv.config),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        log.close()
-        api = self.api(party_id)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if srv.proc.poll() is not None:
-                raise AssertionError(f"server {party_id} exited:\n{srv.log.read_text()[-4000:]}")
-            try:
-                if api.post("/version/get", {})["retcode"] == 0:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(
-            f"server {party_id} did not answer in {timeout}s:\n{srv.log.read_text()[-4000:]}"
-        )
+        srv.proc = spawn_server(srv.config, srv.log, self.api(party_id), timeout)
 
     def start_all(self) -> None:
         for pid in self.servers:
@@ -245,4 +248,4 @@ class Cluster:
         self.close()
 
 
-__all__ = ["Cluster", "PartyApi", "Server", "free_port", "new_database"]
+__all__ = ["Cluster", "PartyApi", "Server", "free_port", "new_database", "spawn_server"]

@@ -61,7 +61,7 @@ def stop(
     ctx: typer.Context, data_dir: DataDirOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Stop the server that runs on DATA_DIR (SIGTERM, then wait)."""
-    directory = load_settings(config, data_dir=data_dir).resolved_data_dir
+    directory = load_settings(config, data_dir=data_dir).run_dir
     stopped = _runtime.server_module().stop(directory)
     if wants_json(ctx, as_json):
         print_json({"stopped": stopped, "data_dir": str(directory)})
@@ -75,7 +75,7 @@ def status(
     ctx: typer.Context, data_dir: DataDirOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Whether a server runs on DATA_DIR, and whether it answers (exit 3 when it does not run)."""
-    directory = load_settings(config, data_dir=data_dir).resolved_data_dir
+    directory = load_settings(config, data_dir=data_dir).run_dir
     info: dict[str, Any] | None = _runtime.server_module().status(directory)
     report: dict[str, Any] = {"running": info is not None, "data_dir": str(directory), **(info or {})}
     if info is not None:

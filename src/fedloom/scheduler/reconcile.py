@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from fedloom.ids import Party
+from fedloom.scheduler.leases import JobLeases
 from fedloom.scheduler.resources import cores_needed, job_timeout, task_parallelism
 from fedloom.scheduler.status import (
     AUTO_RETRY,
@@ -91,8 +92,12 @@ class Scheduler:
         dependencies: Callable[[JobRow], Mapping[str, Iterable[str]]],
         on_end: Callable[[JobRow, JobStatus], None] | None = None,
         hosts: Callable[[int], bool] = lambda party_id: True,
+        leases: JobLeases | None = None,
+        on_takeover: Callable[[str], object] | None = None,
     ) -> None:
         self._jobs = jobs
+        self._leases = leases  # replicas: reconcile only the jobs whose lease this server holds
+        self._on_takeover = on_takeover
         self._hosts = hosts  # cluster mode: cores are reserved only for the parties served here
         self._gateway = gateway
         self._limits = limits
@@ -127,6 +132,8 @@ class Scheduler:
         self._events.put(None)
         for t in self._threads:
             t.join(timeout=5)
+        if self._leases is not None:
+            self._leases.release_all()  # the other replicas take these jobs over at once
 
     def notify(self, job_id: str) -> None:
         self._events.put(job_id)
@@ -219,6 +226,8 @@ class Scheduler:
         for job in self._jobs.initiator_jobs([JobStatus.WAITING], light=True):
             if running >= self._limits.max_running_jobs:
                 return
+            if not self._holds(job.job_id):
+                continue
             if job.cancel_signal:
                 self.end_job(job.job_id, JobStatus.CANCELED, "canceled while waiting")
                 continue
@@ -253,6 +262,8 @@ class Scheduler:
         job = self._jobs.initiator_job(job_id, light=True)
         if job is None or job.status in END or job.status == JobStatus.WAITING:
             return
+        if not self._holds(job_id):
+            return
         if job.cancel_signal:
             self.end_job(job_id, JobStatus.CANCELED, job.status_message or "stopped by user")
             return
@@ -270,6 +281,17 @@ class Scheduler:
             return
         self._start_ready(job, by_cpn, fed)
         self._update_progress(job, fed)
+
+    def _holds(self, job_id: str) -> bool:
+        """Replicas: whether this server reconciles the job now (renewing or taking over its lease)."""
+        if self._leases is None:
+            return True
+        held, taken_from = self._leases.hold(job_id)
+        if held and taken_from is not None:
+            log.warning("job %s taken over from replica %s", job_id, taken_from)
+            if self._on_takeover is not None:
+                self._on_takeover(job_id)
+        return held
 
     def _sync_statuses(self, job_id: str, by_cpn: dict[str, list[TaskState]]) -> dict[str, TaskStatus]:
         """Each component's federated status from its parties', written back in one statement."""
@@ -436,6 +458,8 @@ class Scheduler:
             self._deps.pop(job_id, None)
             self._not_before.pop(job_id, None)
         if moved:
+            if self._leases is not None:
+                self._leases.release(job_id)
             for r in rows:
                 self._gateway.job_ended(job_id, Party(r.role, r.party_id), status)
             if self._on_end is not None and not registered:

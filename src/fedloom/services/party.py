@@ -43,6 +43,7 @@ class PartyService:
     ) -> None:
         self._settings = settings
         self._forward_socket = forward_socket  # cluster mode: where tasks hand messages for other servers
+        self._server = settings.server_id or ""  # replicas: which one runs a task
         self._federation_secret = federation_secret
         self._mailbox = mailbox
         self._jobs = jobs
@@ -64,7 +65,7 @@ class PartyService:
         try:
             spec = self._task_spec(job_id, component, version, party, federation_key)
             pid = self.pool.start(spec)
-            self._jobs.update_task(key, run_pid=pid)
+            self._jobs.update_task(key, run_pid=pid, run_server=self._server)
         except Exception as exc:  # any failure to launch becomes the task's error, shown to the user
             if isinstance(exc, FedloomError):
                 msg = exc.message
@@ -105,21 +106,34 @@ class PartyService:
 
     # ---- recovery ---------------------------------------------------------------------------
     def recover(self) -> int:
-        """After a crash: tasks left `running` are killed and given one more try (new version)."""
+        """After a crash: the tasks this server left `running` are killed and given one more try (a new
+        version). Only its own: rows of parties served elsewhere (the initiator's holder rows in
+        cluster mode) and tasks another replica runs are not its to recover."""
+        rows = self._jobs.running_tasks_of(self._server)
+        return self._interrupt(rows, "interrupted: the server stopped while the task was running")
+
+    def adopt(self, job_id: str) -> int:
+        """A replica took over a job whose reconciling replica stopped: the tasks that replica ran
+        (dead with it, or orphaned) are killed and given one more try here."""
+        rows = self._jobs.running_tasks_elsewhere(job_id, self._server)
+        return self._interrupt(rows, "interrupted: the replica that ran the task stopped")
+
+    def _interrupt(self, rows: list[TaskRow], why: str) -> int:
         count = 0
-        for row in self._jobs.running_tasks():
+        for row in rows:
+            if not self._serves(row.party_id):
+                continue
             if row.run_pid and pid_alive(row.run_pid):
                 _kill_orphan(row.run_pid, str(self._settings.resolved_data_dir))
             key = TaskKey(row.job_id, row.component_name, row.task_version, row.role, row.party_id)
             self._jobs.transition_task(
-                key,
-                TaskStatus.FAILED,
-                end_time=now_ms(),
-                auto_retries=row.auto_retries + 1,
-                error_report="interrupted: the server stopped while the task was running",
+                key, TaskStatus.FAILED, end_time=now_ms(), auto_retries=row.auto_retries + 1, error_report=why
             )
             count += 1
         return count
+
+    def _serves(self, party_id: int) -> bool:
+        return not self._settings.cluster or party_id in self._settings.party_ids
 
     def drop_stale_sessions(self) -> int:
         """At start: the mailboxes of jobs that ended or vanished while no server ran (or of unknown names)."""

@@ -153,16 +153,23 @@ class TableStore:
         """Write the table as CSV (data/download); returns the number of rows written."""
         return write_csv(self.read(namespace, name), target, delimiter=delimiter, header=header)
 
-    def clean_leftovers(self) -> int:
-        """Remove the temporary and trash directories a crash left behind (call before serving)."""
+    def clean_leftovers(self, older_than: float = 0.0) -> int:
+        """Remove the temporary and trash directories a crash left behind (call before serving);
+        `older_than` (seconds): only those older than that (replicas may be writing the others)."""
         removed = 0
+        cutoff = time.time() - older_than
         if not self.root.is_dir():
             return 0
         for ns in self.root.iterdir():
             if not ns.is_dir() or ns.is_symlink():
                 continue
             for entry in ns.iterdir():
-                if entry.name.startswith((".tmp-", ".trash-")) and entry.is_dir() and not entry.is_symlink():
+                if (
+                    entry.name.startswith((".tmp-", ".trash-"))
+                    and entry.is_dir()
+                    and not entry.is_symlink()
+                    and (older_than <= 0 or entry.lstat().st_mtime < cutoff)
+                ):
                     shutil.rmtree(entry, ignore_errors=True)
                     removed += 1
         return removed
