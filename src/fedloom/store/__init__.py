@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from fedloom.store.access import AuditStore, PermissionStore
 from fedloom.store.database import make_engine, migrate, session_factory
 from fedloom.store.jobs import JobStore, now_ms
+from fedloom.store.leases import Held, LeaseStore
 from fedloom.store.tracking import TrackingStore
 
 
@@ -19,6 +20,7 @@ class Stores:
     tracking: TrackingStore
     permissions: PermissionStore
     audit: AuditStore
+    leases: LeaseStore
 
     def close(self) -> None:
         self.engine.dispose()
@@ -36,7 +38,18 @@ def open_stores(url: str, *, run_migrations: bool = True) -> Stores:
         tracking=TrackingStore(sessions),
         permissions=PermissionStore(sessions),
         audit=AuditStore(sessions),
+        leases=LeaseStore(sessions),
     )
 
 
-__all__ = ["AuditStore", "JobStore", "PermissionStore", "Stores", "TrackingStore", "now_ms", "open_stores"]
+__all__ = [
+    "AuditStore",
+    "Held",
+    "JobStore",
+    "LeaseStore",
+    "PermissionStore",
+    "Stores",
+    "TrackingStore",
+    "now_ms",
+    "open_stores",
+]
