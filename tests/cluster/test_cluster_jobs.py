@@ -205,3 +205,14 @@ def test_after_a_failure_at_a_party_a_parameter_update_and_a_rerun_succeed(clust
     assert host.wait(job_id, 30) == "success"
     res = host.post("/job/parameter/update", {"job_id": job_id, "component_parameters": fix})
     assert res["retcode"] == 103 and "initiator" in res["retmsg"], res
+
+
+def test_a_reader_may_read_only_the_outputs_of_the_same_initiators_jobs(cluster: Cluster) -> None:
+    guest, host = cluster.api(GUEST), cluster.api(HOST)
+    grant(host)
+    dsl, conf = psi_job(GUEST, HOST)
+    earlier = {"job_id": "2025010100000000000000", "component_name": "reader_0", "data": "data"}
+    conf["component_parameters"]["role"]["host"]["0"]["reader_0"] = {"table": earlier}
+    res = guest.post("/job/submit", {"dsl": dsl, "job_runtime_conf": conf})
+    assert res["retcode"] == 108, res
+    assert "2025010100000000000000" in res["retmsg"], res

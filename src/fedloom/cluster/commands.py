@@ -25,6 +25,7 @@ from fedloom.errors import (
     InvalidInput,
     NotFound,
     OperationFailed,
+    PermissionDenied,
 )
 from fedloom.ids import Party, TaskKey
 from fedloom.paths import check_id, check_party_id
@@ -113,12 +114,14 @@ class CommandHandlers:
             route, cmd = self._parse(env, raw)
             job_id = cmd.job_id
             handler, stored = route
-            read_only = handler in (self._collect, self._initiator_status)
             answer = self._run(handler, cmd, stored)
+            read_only = handler in (self._collect, self._initiator_status) or (
+                handler == self._report and not (answer.get("data") or {}).get("changed")
+            )
         except FedloomError as exc:
             answer = _refusal(exc)
         if read_only and answer.get("retcode") == 0:
-            return answer  # the sweeps' status questions every few seconds would drown the log
+            return answer  # the sweeps' questions and unchanged reports every few seconds would drown the log
         self._audit.record(
             f"party:{env.src}",
             f"command {env.path}",
@@ -178,8 +181,7 @@ class CommandHandlers:
         def consent(plan: JobPlan) -> None:
             if plan.initiator != initiator:
                 raise InvalidInput("initiator: differs from the job's runtime conf")
-            modules, tables = _uses(plan, cmd.party)
-            self._permissions.check_job(cmd.env.src, cmd.party, modules, tables)
+            self._consent(cmd.env.src, cmd.party, plan, None)
 
         model = (_str(body, "model_id"), _str(body, "model_version"))
         train = body.get("train_runtime_conf") or {}
@@ -234,8 +236,20 @@ class CommandHandlers:
             raise InvalidInput(
                 f"component_name: {component} does not run at {cmd.party.role} {cmd.party.party_id}"
             )
-        _, tables = _uses(plan, cmd.party)
-        self._permissions.check_job(cmd.env.src, cmd.party, [node.module.lower()], tables)
+        self._consent(cmd.env.src, cmd.party, plan, node.module)
+
+    def _consent(self, src: int, party: Party, plan: JobPlan, module: str | None) -> None:
+        """`src` may run `module` (None: every module of the job at `party`) on the tables the job reads
+        here; a Reader naming an earlier job's outputs may read only those of `src`'s own jobs."""
+        modules, tables, earlier = _uses(plan, party)
+        for job_id in earlier:
+            rows = self._jobs.jobs(job_id, light=True)
+            if not any(r.party_id == party.party_id and r.initiator_party_id == src for r in rows):
+                raise PermissionDenied(
+                    f"permission check failed at {party.role} {party.party_id}: the outputs of job {job_id} "
+                    f"here do not belong to a job initiated by party {src}"
+                )
+        self._permissions.check_job(src, party, [module.lower()] if module else modules, tables)
 
     def _parameter_update(self, cmd: Command) -> JsonObject:
         """The initiator changed the job's parameters (before a rerun): the same conf here."""
@@ -292,9 +306,10 @@ class CommandHandlers:
         states = cmd.body.get("tasks")
         if not isinstance(states, list) or len(states) > 100_000:
             raise InvalidInput("tasks: must be a list of task states")
-        if self.apply_states(cmd.job_id, cmd.party, states):
+        changed = self.apply_states(cmd.job_id, cmd.party, states)
+        if changed:
             self._changed(cmd.job_id)
-        return ok()
+        return ok({"changed": changed})
 
     def apply_states(self, job_id: str, party: Party, states: list[Any]) -> bool:
         """Move the initiator's holder rows of `party`'s tasks to the statuses it reports; True if
@@ -373,19 +388,23 @@ class CommandHandlers:
         return job
 
 
-def _uses(plan: JobPlan, party: Party) -> tuple[set[str], list[tuple[str, str]]]:
-    """The modules a job runs at `party` and the tables its Readers read there (for consent)."""
+def _uses(plan: JobPlan, party: Party) -> tuple[set[str], list[tuple[str, str]], list[str]]:
+    """The modules a job runs at `party`, the tables its Readers read there, and the earlier jobs
+    whose outputs its Readers read there (for consent)."""
     modules: set[str] = set()
     tables: list[tuple[str, str]] = []
+    earlier: list[str] = []
     for name, node in plan.components.items():
         if party not in plan.parties_of(name):
             continue
         modules.add(node.module.lower())
         if get_component(node.module).reads_table:
             table = plan.params(name, *party).get("table")
-            if isinstance(table, dict) and not table.get("job_id"):
+            if isinstance(table, dict) and table.get("job_id"):
+                earlier.append(str(table["job_id"]))
+            elif isinstance(table, dict):
                 tables.append((str(table.get("namespace", "")), str(table.get("name", ""))))
-    return modules, tables
+    return modules, tables, earlier
 
 
 def _refusal(exc: FedloomError) -> JsonObject:

@@ -79,12 +79,13 @@ class ClusterNode:
         self.server = FederationServer(
             identity,
             CommandVerifier(keys, self._served),
-            Handlers(self._command, self._push, self._forward),
+            Handlers(self._command, self._push, self._forward, self._refused),
             settings.federation_host or settings.host,
             settings.federation_port,
             socket_path,
         )
         self._scheduler: Scheduler | None = None
+        self._audit: AuditService | None = None
         self._commands: CommandHandlers | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -99,6 +100,7 @@ class ClusterNode:
         audit: AuditService,
     ) -> None:
         self._scheduler = scheduler
+        self._audit = audit
         self._commands = CommandHandlers(
             self._jobs, job_service, self._party, permissions, audit, self._served, self._changed
         )
@@ -149,6 +151,10 @@ class ClusterNode:
         if self._commands is None:
             return {"retcode": 104, "retmsg": "the server is starting; retry"}
         return self._commands.handle(env, body)
+
+    def _refused(self, who: str, what: str, retcode: int, why: str) -> None:
+        if self._audit is not None:
+            self._audit.record(who, what, "", retcode, why[:200])
 
     def _push(self, header: MessageHeader, peer: frozenset[int], stream: Iterator[bytes]) -> None:
         """A message from a peer's task for a task here: only for an open job both parties are in."""

@@ -57,6 +57,8 @@ class Handlers:
     command: CommandHandler
     push: PushHandler
     forward: ForwardHandler
+    # A request refused before any handler ran (authentication): who it claimed to be, what, why.
+    refused: Callable[[str, str, int, str], None] = lambda who, what, retcode, why: None
 
 
 def peer_parties(context: grpc.ServicerContext) -> frozenset[int]:
@@ -123,6 +125,13 @@ class FederationServer:
         fields = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
         try:
             env = self._verifier.check(fields, body, peer_parties(context))
+        except FedloomError as exc:
+            claimed = f"unverified:party:{fields.get(wire.SRC, '?')[:16]}"
+            self._handlers.refused(
+                claimed, f"command {fields.get(wire.PATH, '?')[:200]}", exc.retcode, exc.message
+            )
+            return json.dumps({"retcode": exc.retcode, "retmsg": exc.message}).encode()
+        try:
             answer = self._handlers.command(env, body)
         except FedloomError as exc:
             answer = {"retcode": exc.retcode, "retmsg": exc.message}
@@ -136,9 +145,9 @@ class FederationServer:
 
         def receive(header: MessageHeader) -> None:
             if header.src.party_id not in parties:
-                raise AuthenticationFailed(
-                    f"federation: message claims party {header.src.party_id}, certificate is for {sorted(parties)}"
-                )
+                why = f"federation: message claims party {header.src.party_id}, certificate is for {sorted(parties)}"
+                self._handlers.refused(f"unverified:party:{header.src.party_id}", "push", 109, why)
+                raise AuthenticationFailed(why)
             self._handlers.push(header, parties, stream)
 
         return _stream_boundary("push", stream, context, receive)
