@@ -49,7 +49,6 @@ class Platform:
             self.tables = TableStore(tables_dir(data_dir))
             self.tables.clean_leftovers(older_than=leftovers)  # half-written tables of a crashed run
             self.plans = PlanCache()
-            models = ModelService(self.stores.jobs, self.stores.tracking)
             mailbox = Mailbox(federation_dir(data_dir))
             socket = forward_socket_path(settings.run_dir) if settings.cluster else ""
             self.party = PartyService(
@@ -70,6 +69,8 @@ class Platform:
                 else None
             )
             gateway = self.cluster.gateway if self.cluster is not None else LocalGateway(self.party)
+            remote = self.cluster.gateway if self.cluster is not None else None
+            models = ModelService(self.stores.jobs, self.stores.tracking, remote)
             self.scheduler = Scheduler(
                 self.stores.jobs,
                 gateway,
@@ -83,7 +84,7 @@ class Platform:
             self.services = self._services(models)
             if self.cluster is not None:
                 s = self.services
-                self.cluster.attach(s.jobs, self.scheduler, s.permissions, s.audit)
+                self.cluster.attach(s.jobs, self.scheduler, s.permissions, s.audit, s.models)
         except BaseException:
             self._lock.release()
             raise

@@ -3,7 +3,6 @@ on PostgreSQL; consent at the parties; one truth about a job at the initiator.""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,6 +92,15 @@ def test_hetero_lr_across_three_servers_matches_standalone(cluster: Cluster, sta
         ("host", "success"),
         ("arbiter", "success"),
     }
+    # Deploy at the initiator (every party gets the same deployed version), then predict across servers.
+    model = res["data"]["model_info"]
+    cpns = ["reader_0", "data_transform_0", "intersection_0", "hetero_lr_0"]
+    deployed = guest.ok("/model/deploy", {**model, "cpn_list": cpns})
+    predict = predict_conf(deployed["model_id"], deployed["model_version"])
+    res = guest.post("/job/submit", {"job_runtime_conf": predict})
+    assert res["retcode"] == 0, res
+    assert guest.wait(res["jobId"], 240) == "success", guest.job_rows(res["jobId"])
+    assert host.wait(res["jobId"], 30) == "success"
 
 
 def test_consent_is_per_component_and_table_and_a_revoke_holds_for_the_next_job(cluster: Cluster) -> None:
@@ -143,12 +151,25 @@ def test_the_initiator_must_be_served_here(cluster: Cluster) -> None:
     assert res["retcode"] == 101 and "initiator" in res["retmsg"], res
 
 
-def running_tasks(data_dir: Path) -> list[int]:
-    """Task processes started by the server of `data_dir` that still run."""
-    from fedloom.worker.pool import is_our_task
-
-    owner = str(data_dir.resolve())
-    return [int(p) for p in os.listdir("/proc") if p.isdigit() and is_our_task(int(p), owner)]
+def predict_conf(model_id: str, model_version: str) -> dict[str, object]:
+    return {
+        "dsl_version": 2,
+        "initiator": {"role": "guest", "party_id": GUEST},
+        "role": {"guest": [GUEST], "host": [HOST], "arbiter": [ARBITER]},
+        "job_parameters": {
+            "common": {"job_type": "predict", "model_id": model_id, "model_version": model_version}
+        },
+        "component_parameters": {
+            "role": {
+                "guest": {
+                    "0": {"reader_0": {"table": {"name": "breast_hetero_guest", "namespace": "experiment"}}}
+                },
+                "host": {
+                    "0": {"reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}}}
+                },
+            }
+        },
+    }
 
 
 def test_a_stop_at_any_party_stops_the_job_everywhere_and_parties_shows_each_view(cluster: Cluster) -> None:

@@ -33,6 +33,7 @@ from fedloom.scheduler.resources import cores_needed
 from fedloom.scheduler.status import END, INTERRUPT, JobStatus, TaskStatus
 from fedloom.services.audit import AuditService
 from fedloom.services.jobs import JobService
+from fedloom.services.models import ModelService
 from fedloom.services.party import PartyService
 from fedloom.services.permissions import PermissionService
 from fedloom.store import JobStore, now_ms
@@ -81,9 +82,11 @@ class CommandHandlers:
         party: PartyService,
         permissions: PermissionService,
         audit: AuditService,
+        models: ModelService,
         served: frozenset[int],
         changed: Callable[[str], None],
     ) -> None:
+        self._models = models
         self._jobs = jobs
         self._job_service = job_service
         self._party = party
@@ -97,6 +100,7 @@ class CommandHandlers:
             (re.compile(party_cmd + _PARTY + r"/status/(?P<status>[a-z]+)"), self._job_status, True),
             (re.compile(party_cmd + _PARTY + r"/collect"), self._collect, False),
             (re.compile(party_cmd + _PARTY + r"/parameter/update"), self._parameter_update, False),
+            (re.compile(party_cmd + _PARTY + r"/model/deploy"), self._model_deploy, True),
             (re.compile(party_cmd + _TASK + _PARTY + r"/start"), self._start, True),
             (re.compile(party_cmd + _TASK + _PARTY + r"/stop/(?P<status>[a-z]+)"), self._stop, True),
             (re.compile(r"/v1/initiator" + _JOB + _PARTY + r"/report"), self._report, False),
@@ -257,6 +261,16 @@ class CommandHandlers:
         self._job_service.replace_conf(cmd.job_id, cmd.body.get("runtime_conf"))
         return ok()
 
+    def _model_deploy(self, cmd: Command) -> JsonObject:
+        """The initiator deployed the model this job trained: the same deployed version here."""
+        self._initiated_by_sender(cmd)
+        model = (_str(cmd.body, "model_id"), _str(cmd.body, "model_version"))
+        inference = cmd.body.get("inference_dsl")
+        if not isinstance(inference, dict):
+            raise InvalidInput("inference_dsl: must be an object")
+        self._models.deploy_child(model, _str(cmd.body, "child_version"), inference)
+        return ok()
+
     def _stop(self, cmd: Command) -> JsonObject:
         self._initiated_by_sender(cmd)
         status = _end_status(cmd.fields["status"], TaskStatus)
@@ -275,8 +289,10 @@ class CommandHandlers:
         """A job ended at its initiator (or lost it): end it here, stop its tasks, drop its messages."""
         rows = self._jobs.jobs(job_id, light=True)
         t = now_ms()
-        self._jobs.transition_job(job_id, status, end_time=t, status_message=message, tag="job_end")
+        moved = self._jobs.transition_job(job_id, status, end_time=t, status_message=message, tag="job_end")
         self._jobs.return_resources(job_id, self._cores(rows))
+        if moved and status == JobStatus.SUCCESS:
+            self._models.save_pipeline_models(job_id)  # this party's part of the trained model
         if status != JobStatus.SUCCESS:
             self._jobs.end_waiting_tasks(job_id, TaskStatus(status))
             for task in self._jobs.running_job_tasks(job_id):

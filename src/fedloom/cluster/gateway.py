@@ -243,6 +243,24 @@ class ClusterGateway:
                     f"{party.role} {party.party_id} refused the parameters: {answer.get('retmsg', '')}",
                 )
 
+    def deploy_model(
+        self, party: Party, job_id: str, model: tuple[str, str], child: str, inference: JsonObject
+    ) -> None:
+        src = self._initiator_party(job_id)
+        path = f"/v1/party/{job_id}/{party.role}/{party.party_id}/model/deploy"
+        body = {
+            "model_id": model[0],
+            "model_version": model[1],
+            "child_version": child,
+            "inference_dsl": inference,
+        }
+        answer = self._send(src, party, path, body)
+        if answer.get("retcode") != 0:
+            raise RemoteRefusal(
+                int(answer.get("retcode", 100)),
+                f"{party.role} {party.party_id} refused the deploy: {answer.get('retmsg', '')}",
+            )
+
     def stop_at_initiator(self, job_id: str, party: Party, status: str) -> None:
         row = self._jobs.job(job_id, party.role, party.party_id)
         if row is None:

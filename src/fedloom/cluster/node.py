@@ -35,6 +35,7 @@ from fedloom.scheduler.reconcile import Scheduler
 from fedloom.scheduler.status import END, JobStatus
 from fedloom.services.audit import AuditService
 from fedloom.services.jobs import JobService
+from fedloom.services.models import ModelService
 from fedloom.services.party import PartyService
 from fedloom.services.permissions import PermissionService
 from fedloom.store import JobStore, now_ms
@@ -98,11 +99,12 @@ class ClusterNode:
         scheduler: Scheduler,
         permissions: PermissionService,
         audit: AuditService,
+        models: ModelService,
     ) -> None:
         self._scheduler = scheduler
         self._audit = audit
         self._commands = CommandHandlers(
-            self._jobs, job_service, self._party, permissions, audit, self._served, self._changed
+            self._jobs, job_service, self._party, permissions, audit, models, self._served, self._changed
         )
 
     # ---- lifecycle --------------------------------------------------------------------------

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from fedloom.dsl import generate_predict_dsl, new_job_id, predict_conf_template
 from fedloom.errors import InvalidInput, NotFound
 from fedloom.ids import Party
+from fedloom.paths import check_id
 from fedloom.scheduler.resources import job_parameters
 from fedloom.scheduler.status import JobStatus
 from fedloom.services._json import JsonObject
@@ -26,8 +28,20 @@ class Deployed:
     parties: list[Party]
 
 
+class ModelRemote(Protocol):
+    """Cluster mode: the parties of a model served by other servers (`fedloom.cluster`)."""
+
+    def is_local(self, party_id: int) -> bool: ...
+
+    def deploy_model(
+        self, party: Party, job_id: str, model: tuple[str, str], child: str, inference: JsonObject
+    ) -> None:
+        """Make the same deployed version `child` of `model` at `party`, or raise its refusal."""
+
+
 class ModelService:
-    def __init__(self, jobs: JobStore, tracking: TrackingStore) -> None:
+    def __init__(self, jobs: JobStore, tracking: TrackingStore, remote: ModelRemote | None = None) -> None:
+        self._remote = remote
         self._jobs = jobs
         self._tracking = tracking
 
@@ -99,28 +113,52 @@ class ModelService:
                 raise InvalidInput(f"cpn_list: {unknown} are not components of the model")
             inference = generate_predict_dsl(train_dsl, cpn_list)
         child = new_job_id()
-        for parent in parents:
-            self._tracking.save_pipeline_model(
-                ModelRow(
-                    model_id=model_id,
-                    model_version=child,
-                    role=parent.role,
-                    party_id=parent.party_id,
-                    job_id=parent.job_id,
-                    parent=False,
-                    parent_version=model_version,
-                    initiator_role=parent.initiator_role,
-                    initiator_party_id=parent.initiator_party_id,
-                    roles=parent.roles,
-                    train_dsl=train_dsl,
-                    train_runtime_conf=parent.train_runtime_conf,
-                    inference_dsl=inference,
-                    components=parent.components,
-                    loaded_times=0,
-                    create_time=now_ms(),
-                )
+        remote = self._remote
+        elsewhere = [p for p in parents if remote is not None and not remote.is_local(p.party_id)]
+        for parent in elsewhere:  # first: a party that refuses leaves no half-deployed version here
+            assert remote is not None
+            remote.deploy_model(
+                Party(parent.role, parent.party_id),
+                parent.job_id,
+                (model_id, model_version),
+                child,
+                inference,
             )
+        for parent in parents:
+            self._save_child(parent, child, inference)
         return Deployed(model_id, child, [Party(p.role, p.party_id) for p in parents])
+
+    def deploy_child(self, model: tuple[str, str], child: str, inference: JsonObject) -> None:
+        """A party's side of a deploy made at the initiator: the same child version of its model."""
+        check_id("model_version", child)
+        parents = self._tracking.pipeline_models(model_id=model[0], model_version=model[1])
+        if not parents or not parents[0].parent:
+            raise NotFound(f"model {model[0]} version {model[1]} not found here")
+        inference = _checked_predict_dsl(inference, parents[0].train_dsl)
+        for parent in parents:
+            self._save_child(parent, child, inference)
+
+    def _save_child(self, parent: ModelRow, child: str, inference: JsonObject) -> None:
+        self._tracking.save_pipeline_model(
+            ModelRow(
+                model_id=parent.model_id,
+                model_version=child,
+                role=parent.role,
+                party_id=parent.party_id,
+                job_id=parent.job_id,
+                parent=False,
+                parent_version=parent.model_version,
+                initiator_role=parent.initiator_role,
+                initiator_party_id=parent.initiator_party_id,
+                roles=parent.roles,
+                train_dsl=parent.train_dsl,
+                train_runtime_conf=parent.train_runtime_conf,
+                inference_dsl=inference,
+                components=parent.components,
+                loaded_times=0,
+                create_time=now_ms(),
+            )
+        )
 
     def _model(self, model_id: str, model_version: str, role: str | None, party_id: int | None) -> ModelRow:
         rows = self._tracking.pipeline_models(
