@@ -34,9 +34,10 @@ _saved_umask = 0o022
 class DataDirLock:
     """The held lock of one data dir. `release()` is idempotent."""
 
-    def __init__(self, fd: int, data_dir: Path) -> None:
+    def __init__(self, fd: int, data_dir: Path, *, shared: bool = False) -> None:
         self._fd: int | None = fd
         self.data_dir = data_dir
+        self._shared = shared
 
     @property
     def held(self) -> bool:
@@ -45,6 +46,9 @@ class DataDirLock:
     def release(self) -> None:
         fd, self._fd = self._fd, None
         if fd is None:
+            return
+        if self._shared:
+            os.close(fd)
             return
         try:
             os.ftruncate(fd, 0)  # no stale PID for the next reader
@@ -78,6 +82,23 @@ def acquire(data_dir: Path, *, shown: str | None = None) -> DataDirLock:
     _restrict_umask()
     _owner_only(data_dir)
     return DataDirLock(fd, data_dir)
+
+
+def acquire_shared(data_dir: Path, *, shown: str | None = None) -> DataDirLock:
+    """Replicas: a shared lock on the data dir that every replica holds; a server without `server_id`
+    (which takes it exclusively) and replicas therefore never run on one data dir together."""
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        owner = _owner_pid(fd)
+        os.close(fd)
+        raise Conflict(
+            f"data_dir {shown if shown is not None else data_dir.name!r} is in use by a fedloom server "
+            f"without server_id (PID {owner or '?'}); replicas share a data dir only with other replicas"
+        ) from None
+    return DataDirLock(fd, data_dir, shared=True)
 
 
 def clean_staging(data_dir: Path, older_than: float = 0.0) -> None:
@@ -136,4 +157,4 @@ def _restore_umask() -> None:
             os.umask(_saved_umask)
 
 
-__all__ = ["LOCK_FILE", "OWNER_ONLY_UMASK", "DataDirLock", "acquire", "clean_staging"]
+__all__ = ["LOCK_FILE", "OWNER_ONLY_UMASK", "DataDirLock", "acquire", "acquire_shared", "clean_staging"]

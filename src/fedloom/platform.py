@@ -38,9 +38,14 @@ class Platform:
         data_dir = settings.resolved_data_dir
         # Before anything else: a second server on this data dir must not open, clean or recover it.
         # Replicas (server_id) share the data dir: each locks its own directory in it.
-        if settings.replica:
-            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._lock = datadir.acquire(settings.run_dir, shown=str(settings.data_dir))
+        self._shared = (
+            datadir.acquire_shared(data_dir, shown=str(settings.data_dir)) if settings.replica else None
+        )
+        try:
+            self._lock = datadir.acquire(settings.run_dir, shown=str(settings.data_dir))
+        except BaseException:
+            self._release_shared()
+            raise
         leftovers = REPLICA_LEFTOVER_SECONDS if settings.replica else 0.0  # another replica may be writing
         try:
             datadir.clean_staging(data_dir, older_than=leftovers)
@@ -87,6 +92,7 @@ class Platform:
                 self.cluster.attach(s.jobs, self.scheduler, s.permissions, s.audit, s.models)
         except BaseException:
             self._lock.release()
+            self._release_shared()
             raise
 
     def _leases(self, settings: Settings) -> JobLeases | None:
@@ -118,6 +124,11 @@ class Platform:
             self.stores.close()
         finally:
             self._lock.release()  # last: the next owner finds the database closed
+            self._release_shared()
+
+    def _release_shared(self) -> None:
+        if self._shared is not None:
+            self._shared.release()
 
     def _services(self, models: ModelService) -> Services:
         s, jobs, tracking = self.settings, self.stores.jobs, self.stores.tracking

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fedloom.datadir import LOCK_FILE, OWNER_ONLY_UMASK, acquire, clean_staging
+from fedloom.datadir import LOCK_FILE, OWNER_ONLY_UMASK, acquire, acquire_shared, clean_staging
 from fedloom.errors import Conflict
 from fedloom.paths import staging_dir
 
@@ -72,3 +72,28 @@ def test_clean_staging_removes_everything_but_follows_no_link(tmp_path: Path) ->
     clean_staging(data)
     assert list(staging_dir(data).iterdir()) == []
     assert stat.S_IMODE(staging_dir(data).stat().st_mode) == 0o700
+
+
+def test_replicas_share_a_data_dir_only_with_replicas(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first, second = acquire_shared(data), acquire_shared(data)  # two replicas
+    with pytest.raises(Conflict, match="in use by another fedloom server"):
+        acquire(data)  # a server without server_id
+    first.release()
+    second.release()
+    single = acquire(data)
+    with pytest.raises(Conflict, match="without server_id"):
+        acquire_shared(data)
+    single.release()
+
+
+def test_replicas_clean_only_old_staging_entries(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    staging = staging_dir(data)
+    staging.mkdir(parents=True)
+    old, new = staging / "old-upload", staging / "live-upload"
+    old.write_bytes(b"x")
+    new.write_bytes(b"y")
+    os.utime(old, (1, 1))
+    clean_staging(data, older_than=3600)
+    assert not old.exists() and new.exists()

@@ -202,10 +202,13 @@ class CommandHandlers:
         job = self._initiated_by_sender(cmd)
         key = TaskKey(cmd.job_id, cmd.fields["component"], int(cmd.fields["version"]), *cmd.party)
         self._still_consented(cmd, job, key.component_name)
-        if self._jobs.task(key) is None:
+        known = self._jobs.task(key) is not None
+        if job.status in END and known:  # a start that arrives after the job ended here: too late
+            raise Conflict(f"job {cmd.job_id} has ended at {cmd.party.role} {cmd.party.party_id}")
+        if not known:
             self._jobs.add_tasks([_task_row(key, cmd.body.get("task"), job)])
         fed_key = _hex_key(cmd.body.get("federation_key"))
-        if job.status in END:  # the initiator reran the ended job: it runs again here too
+        if job.status in END:  # a new task version of an ended job: the initiator reran it
             self._jobs.transition_job(
                 cmd.job_id, JobStatus.WAITING, end_time=None, elapsed=None, tag="", status_message="rerun"
             )
@@ -226,7 +229,9 @@ class CommandHandlers:
         if not self._jobs.apply_resources(job_id, need):
             free = {p: r.remaining_cores for p, r in self._jobs.party_resources(need).items()}
             short = "; ".join(f"party {p} needs {c} cores, {free.get(p, 0)} free" for p, c in need.items())
-            raise OperationFailed(f"waiting for resources at {party.role} {party.party_id}: {short}")
+            raise OperationFailed(
+                f"waiting for resources at {party.role} {party.party_id}: {short}", data={"waiting": "cores"}
+            )
 
     def _cores(self, rows: list[JobRow]) -> dict[int, int]:
         return {pid: n for pid, n in cores_needed(rows).items() if pid in self._served}
@@ -246,6 +251,10 @@ class CommandHandlers:
         """`src` may run `module` (None: every module of the job at `party`) on the tables the job reads
         here; a Reader naming an earlier job's outputs may read only those of `src`'s own jobs."""
         modules, tables, earlier = _uses(plan, party)
+        if plan.job_type == "predict":  # a model trained here: only from the same initiator's jobs
+            common = plan.conf.get("job_parameters", {}).get("common", {})
+            model = (str(common.get("model_id", "")), str(common.get("model_version", "")))
+            earlier += sorted(self._models.training_jobs(*model, party))
         for job_id in earlier:
             rows = self._jobs.jobs(job_id, light=True)
             if not any(r.party_id == party.party_id and r.initiator_party_id == src for r in rows):
@@ -268,7 +277,7 @@ class CommandHandlers:
         inference = cmd.body.get("inference_dsl")
         if not isinstance(inference, dict):
             raise InvalidInput("inference_dsl: must be an object")
-        self._models.deploy_child(model, _str(cmd.body, "child_version"), inference)
+        self._models.deploy_child(cmd.job_id, model, _str(cmd.body, "child_version"), inference)
         return ok()
 
     def _stop(self, cmd: Command) -> JsonObject:

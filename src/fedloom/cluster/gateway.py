@@ -18,18 +18,19 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from fedloom.cluster.transport import Links
 from fedloom.config import Settings
 from fedloom.dsl import JobPlan
-from fedloom.errors import FedloomError, OperationFailed, PartyUnreachable
+from fedloom.errors import FedloomError, PartyUnreachable
 from fedloom.ids import Party, TaskKey
 from fedloom.scheduler.status import JobStatus, TaskStatus
 from fedloom.services.party import PartyService
 from fedloom.store import JobStore, now_ms
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 CREATE_DEADLINE = 10.0  # seconds
 RESOURCE_RETRY_SECONDS = 1.0
 JsonObject = dict[str, Any]
@@ -76,12 +77,20 @@ class Outboxes:
         self._lock = threading.Lock()
 
     def submit(self, party_id: int, fn: Callable[[], None]) -> Future[None]:
+        """Queue `fn` (a failure is logged: nobody waits for it)."""
+        return self._queue(party_id).submit(_logged, fn)
+
+    def call(self, party_id: int, fn: Callable[[], T], timeout: float) -> T:
+        """Run `fn` in the party's queue, after what is queued before it, and return its result."""
+        return self._queue(party_id).submit(fn).result(timeout=timeout)
+
+    def _queue(self, party_id: int) -> ThreadPoolExecutor:
         with self._lock:
             pool = self._queues.get(party_id)
             if pool is None:
                 pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"to-{party_id}")
                 self._queues[party_id] = pool
-            return pool.submit(_logged, fn)
+            return pool
 
     def close(self) -> None:
         with self._lock:
@@ -254,7 +263,9 @@ class ClusterGateway:
             "child_version": child,
             "inference_dsl": inference,
         }
-        answer = self._send(src, party, path, body)
+        # Through the party's queue: the job's end (which registers the model there) arrives first.
+        timeout = self._settings.command_deadline + 5
+        answer = self.outboxes.call(party.party_id, lambda: self._send(src, party, path, body), timeout)
         if answer.get("retcode") != 0:
             raise RemoteRefusal(
                 int(answer.get("retcode", 100)),
@@ -321,8 +332,8 @@ class ClusterGateway:
         return answer
 
     def _started(self, key: TaskKey, answer: JsonObject, retry: Callable[[], None]) -> None:
-        retcode = answer.get("retcode")
-        if retcode == OperationFailed.retcode:  # no free cores there yet: the job waits, then retries
+        retcode, data = answer.get("retcode"), answer.get("data")
+        if isinstance(data, dict) and data.get("waiting"):  # no free cores there yet: wait, then retry
             self._jobs.update_job(key.job_id, status_message=str(answer.get("retmsg", ""))[:4000])
             if self._still_running(key):
                 timer = threading.Timer(RESOURCE_RETRY_SECONDS, retry)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from fedloom.dsl import generate_predict_dsl, new_job_id, predict_conf_template
-from fedloom.errors import InvalidInput, NotFound
+from fedloom.errors import InvalidInput, NotFound, PermissionDenied
 from fedloom.ids import Party
 from fedloom.paths import check_id
 from fedloom.scheduler.resources import job_parameters
@@ -128,15 +128,31 @@ class ModelService:
             self._save_child(parent, child, inference)
         return Deployed(model_id, child, [Party(p.role, p.party_id) for p in parents])
 
-    def deploy_child(self, model: tuple[str, str], child: str, inference: JsonObject) -> None:
-        """A party's side of a deploy made at the initiator: the same child version of its model."""
+    def deploy_child(self, job_id: str, model: tuple[str, str], child: str, inference: JsonObject) -> None:
+        """A party's side of a deploy made at the initiator: the same child version of the model that
+        job `job_id` trained here (and only of that one)."""
         check_id("model_version", child)
         parents = self._tracking.pipeline_models(model_id=model[0], model_version=model[1])
         if not parents or not parents[0].parent:
             raise NotFound(f"model {model[0]} version {model[1]} not found here")
+        if any(p.job_id != job_id for p in parents):
+            raise PermissionDenied(f"model {model[0]} version {model[1]} was not trained by job {job_id}")
         inference = _checked_predict_dsl(inference, parents[0].train_dsl)
         for parent in parents:
             self._save_child(parent, child, inference)
+
+    def training_jobs(self, model_id: str, model_version: str, party: Party) -> set[str]:
+        """The jobs whose outputs a model uses at `party` (NotFound if the party has no such model)."""
+        rows = self._tracking.pipeline_models(
+            model_id=model_id, model_version=model_version, role=party.role, party_id=party.party_id
+        )
+        if not rows:
+            raise NotFound(
+                f"model {model_id} version {model_version} not found at {party.role} {party.party_id}"
+            )
+        found = {r.job_id for r in rows}
+        found |= {str(c["job_id"]) for r in rows for c in r.components.values() if c.get("job_id")}
+        return found
 
     def _save_child(self, parent: ModelRow, child: str, inference: JsonObject) -> None:
         self._tracking.save_pipeline_model(
