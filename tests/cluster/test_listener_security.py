@@ -38,11 +38,18 @@ from fedloom.cluster.certs import (
     load_identity,
     party_dns_name,
 )
-from fedloom.cluster.transport import COMMAND_METHOD, PUSH_METHOD, FederationServer, Handlers, Links
+from fedloom.cluster.transport import (
+    COMMAND_METHOD,
+    PUSH_METHOD,
+    PUSH_ONE_METHOD,
+    FederationServer,
+    Handlers,
+    Links,
+)
 from fedloom.config import PartyRoute, TlsFiles
 from fedloom.errors import FedloomError, PartyUnreachable
 from fedloom.federation.channel import Mailbox
-from fedloom.federation.forward import FORWARD_METHOD, ForwardingMailbox, MessageHeader, chunks
+from fedloom.federation.forward import FORWARD_METHOD, ForwardingMailbox, MessageHeader, chunks, frame
 from fedloom.ids import Party
 
 PARTIES = (9999, 10000, 10001)
@@ -622,3 +629,46 @@ def test_federation_methods_are_not_offered_on_the_socket(
     error = rpc_error(lambda: raw_push(channel, list(chunks(header, b"x"))))
     assert error.code() == grpc.StatusCode.UNIMPLEMENTED
     assert host.recorder.commands == [] and host.recorder.pushes == []
+
+
+# -- one-frame pushes (messages of at most CHUNK_BYTES) ---------------------------------------------
+
+
+def push_one(channel: grpc.Channel, raw: bytes) -> Any:
+    return channel.unary_unary(PUSH_ONE_METHOD)(raw, timeout=TIMEOUT)
+
+
+def test_one_frame_push_claiming_another_party(
+    certs: ClusterCerts, host: Running, channels: list[grpc.Channel]
+) -> None:
+    header = MessageHeader(SESSION, "model", Party("guest", 10001), HOST, 0, 3)
+    channel = guest_channel(certs, host, channels)
+    error = rpc_error(lambda: push_one(channel, frame(header, b"abc")))
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert host.recorder.pushes == [] and host.recorder.files() == []
+
+
+@pytest.mark.parametrize("raw", [b"", b"\x00\x00", b"\x00\x00\xff\xffabc", b"\x00\x00\x00\x03abc"])
+def test_one_frame_push_garbage(
+    certs: ClusterCerts, host: Running, channels: list[grpc.Channel], raw: bytes
+) -> None:
+    error = rpc_error(lambda: push_one(guest_channel(certs, host, channels), raw))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert host.recorder.pushes == [] and host.recorder.files() == []
+
+
+@pytest.mark.parametrize("payload", [b"ab", b"abcd"])
+def test_one_frame_push_of_the_wrong_length_leaves_no_file(
+    certs: ClusterCerts, host: Running, channels: list[grpc.Channel], payload: bytes
+) -> None:
+    header = MessageHeader(SESSION, "model", GUEST, HOST, 0, 3)
+    rpc_error(lambda: push_one(guest_channel(certs, host, channels), frame(header, payload)))
+    assert host.recorder.files() == []
+
+
+def test_one_frame_push_writes_exactly_the_payload(
+    certs: ClusterCerts, host: Running, channels: list[grpc.Channel]
+) -> None:
+    header = MessageHeader(SESSION, "model", GUEST, HOST, 3, 5)
+    push_one(guest_channel(certs, host, channels), frame(header, b"hello"))
+    assert host.recorder.mailbox.take(SESSION, "model", GUEST, HOST, 3, timeout=0) == b"hello"

@@ -32,6 +32,7 @@ CHUNK_BYTES = (
 )  # fewer, larger gRPC messages: less per-message Python work (benchmarks/bench_federation.py)
 MAX_MESSAGE_BYTES = 8 << 30  # one message; a larger payload is an error, not a disk filler
 FORWARD_METHOD = "/fedloom.Local/Forward"
+FORWARD_ONE_METHOD = "/fedloom.Local/ForwardOne"  # a message of at most CHUNK_BYTES, in one frame
 GRPC_OPTIONS = (
     ("grpc.max_send_message_length", 2 * CHUNK_BYTES),
     ("grpc.max_receive_message_length", 2 * CHUNK_BYTES),
@@ -117,6 +118,22 @@ def chunks(header: MessageHeader, payload: bytes) -> Iterator[bytes]:
         yield bytes(view[start : start + CHUNK_BYTES])
 
 
+def frame(header: MessageHeader, payload: bytes | memoryview) -> bytes:
+    """A small message as one gRPC message (a unary call costs about half a stream's latency):
+    len(header): 4 bytes big endian | header | payload."""
+    raw = header.encode()
+    return len(raw).to_bytes(4, "big") + raw + bytes(payload)
+
+
+def unframe(raw: bytes) -> Iterator[bytes]:
+    """The stream of a framed message (its header, then its payload), checked as it is read."""
+    size = int.from_bytes(raw[:4], "big")
+    if len(raw) < 4 or size > len(raw) - 4:
+        raise InvalidInput("federation: truncated message frame")
+    yield raw[4 : 4 + size]
+    yield raw[4 + size :]
+
+
 class ForwardingMailbox(Mailbox):
     """A task's mailbox in cluster mode: local parties as before, the others through its server."""
 
@@ -126,7 +143,7 @@ class ForwardingMailbox(Mailbox):
         self._target = f"unix:{socket_path}"
         self._timeout = timeout
         self._channel: Any = None
-        self._call: Any = None
+        self._calls: tuple[Any, Any] | None = None
 
     def put(self, session: str, name: str, src: Party, dst: Party, seq: int, payload: bytes) -> None:
         if dst.party_id in self._local:
@@ -139,13 +156,16 @@ class ForwardingMailbox(Mailbox):
         """Deliver or raise FederationTimeout; a resend after a lost answer lands in the same slot."""
         import grpc
 
-        call = self._forward_call()
+        stream, one = self._forward_calls()
         deadline = time.monotonic() + self._timeout
         delay = 0.05
         while True:
             left = deadline - time.monotonic()
             try:
-                call(chunks(header, payload), timeout=max(left, 0.001))
+                if len(payload) <= CHUNK_BYTES:
+                    one(frame(header, payload), timeout=max(left, 0.001))
+                else:
+                    stream(chunks(header, payload), timeout=max(left, 0.001))
                 return
             except grpc.RpcError as exc:
                 code = exc.code()
@@ -162,18 +182,30 @@ class ForwardingMailbox(Mailbox):
             time.sleep(delay * random.uniform(0.5, 1.5))
             delay = min(delay * 2, 2.0)
 
-    def _forward_call(self) -> Any:
-        if self._call is None:
+    def _forward_calls(self) -> tuple[Any, Any]:
+        if self._calls is None:
             import grpc
 
             self._channel = grpc.insecure_channel(self._target, options=GRPC_OPTIONS)
-            self._call = self._channel.stream_unary(FORWARD_METHOD)
-        return self._call
+            self._calls = (
+                self._channel.stream_unary(FORWARD_METHOD),
+                self._channel.unary_unary(FORWARD_ONE_METHOD),
+            )
+        return self._calls
 
     def close(self) -> None:
         if self._channel is not None:
             self._channel.close()
-            self._channel = self._call = None
+            self._channel = self._calls = None
 
 
-__all__ = ["CHUNK_BYTES", "FORWARD_METHOD", "ForwardingMailbox", "MessageHeader", "chunks"]
+__all__ = [
+    "CHUNK_BYTES",
+    "FORWARD_METHOD",
+    "FORWARD_ONE_METHOD",
+    "ForwardingMailbox",
+    "MessageHeader",
+    "chunks",
+    "frame",
+    "unframe",
+]
