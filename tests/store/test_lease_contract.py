@@ -3,56 +3,13 @@
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from sqlalchemy import MetaData, Table, create_engine, insert, inspect, select, text
+from sqlalchemy import MetaData, Table, insert, inspect, select
 
 from fedloom.ids import TaskKey
-from fedloom.store import Held, Stores, now_ms, open_stores
+from fedloom.store import Held, Stores, now_ms
 from fedloom.store.models import TaskRow
 from fedloom.store.status import TaskStatus
-
-_SERVERS = {
-    "mysql": ("mysql+pymysql://root@127.0.0.1:3306/", "mysql+pymysql://root@127.0.0.1:3306/{db}"),
-    "postgres": (
-        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-        "postgresql+psycopg://postgres@127.0.0.1:5432/{db}",
-    ),
-}
-
-
-def _admin(kind: str, sql: str) -> None:
-    eng = create_engine(_SERVERS[kind][0], isolation_level="AUTOCOMMIT")
-    try:
-        with eng.connect() as conn:
-            conn.execute(text(sql))
-    finally:
-        eng.dispose()
-
-
-def _server_db(kind: str) -> str:
-    db = f"fedloom_test_{uuid.uuid4().hex[:8]}"
-    try:
-        _admin(kind, f"CREATE DATABASE {db}")
-    except Exception as exc:  # not reachable here: the backend is skipped, SQLite still runs
-        pytest.skip(f"{kind} not reachable: {type(exc).__name__}")
-    return db
-
-
-@pytest.fixture(params=["sqlite", "mysql", "postgres"])
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:
-    kind = request.param
-    db = None if kind == "sqlite" else _server_db(kind)
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}" if db is None else _SERVERS[kind][1].format(db=db)
-    s = open_stores(url)
-    yield s
-    s.close()
-    if db is not None:
-        _admin(kind, f"DROP DATABASE {db}")
-
 
 T0 = 1_000_000
 
