@@ -192,7 +192,12 @@ def test_a_stop_at_any_party_stops_the_job_everywhere_and_parties_shows_each_vie
     for api in (guest, host, arbiter):
         assert api.wait(job_id, 60) == "canceled"
         tasks = api.ok("/job/task/query", {"job_id": job_id})
-        assert not [t for t in tasks if t["f_party_status"] in ("running", "waiting")], tasks
+        left = [
+            (t["f_component_name"], t["f_task_version"], t["f_role"], t["f_party_status"], t["f_status"])
+            for t in tasks
+            if t["f_party_status"] in ("running", "waiting")
+        ]
+        assert not left, (api.http.base_url, left)
 
 
 def test_a_grant_revoked_while_a_job_runs_stops_it_at_its_next_task(cluster: Cluster) -> None:

@@ -297,17 +297,17 @@ class CommandHandlers:
     def end_job(self, job_id: str, status: JobStatus, message: str) -> None:
         """A job ended at its initiator (or lost it): end it here, stop its tasks, drop its messages."""
         rows = self._jobs.jobs(job_id, light=True)
-        t = now_ms()
-        moved = self._jobs.transition_job(job_id, status, end_time=t, status_message=message, tag="job_end")
-        self._jobs.return_resources(job_id, self._cores(rows))
-        if moved and status == JobStatus.SUCCESS:
-            self._models.save_pipeline_models(job_id)  # this party's part of the trained model
-        if status != JobStatus.SUCCESS:
+        if status != JobStatus.SUCCESS:  # tasks first: a job shown ended has no task left to end
             self._jobs.end_waiting_tasks(job_id, TaskStatus(status))
             for task in self._jobs.running_job_tasks(job_id):
                 self._party.stop_task(
                     job_id, task.component_name, task.task_version, task.party, TaskStatus(status)
                 )
+        t = now_ms()
+        moved = self._jobs.transition_job(job_id, status, end_time=t, status_message=message, tag="job_end")
+        self._jobs.return_resources(job_id, self._cores(rows))
+        if moved and status == JobStatus.SUCCESS:
+            self._models.save_pipeline_models(job_id)  # this party's part of the trained model
         for row in rows:
             self._party.job_ended(job_id, Party(row.role, row.party_id), status)
 
