@@ -433,6 +433,16 @@ class Scheduler:
             if not rows:
                 return
             registered = status == JobStatus.SUCCESS and self._end_hook_first(job_id, rows[0])
+            if status != JobStatus.SUCCESS and any(r.status not in END for r in rows):
+                # Tasks first: a job shown ended has no task left waiting or running.
+                task_status = TaskStatus(status)  # an interrupt: the same word for a task
+                self._jobs.end_waiting_tasks(job_id, task_status)
+                for task in self._jobs.running_job_tasks(job_id):
+                    self._gateway.stop_task(
+                        job_id, task.component_name, task.task_version, task.party, task_status
+                    )
+                # Federated statuses follow the parties': no row is left waiting or running.
+                self._sync_statuses(job_id, _group(self._jobs.task_states(job_id, open_only=True)))
             t = now_ms()
             start = min((r.start_time or r.create_time) for r in rows)
             moved = self._jobs.transition_job(
@@ -444,15 +454,6 @@ class Scheduler:
                 tag="job_end",
                 progress=100 if status == JobStatus.SUCCESS else rows[0].progress,
             )
-            if status != JobStatus.SUCCESS:
-                task_status = TaskStatus(status)  # an interrupt: the same word for a task
-                self._jobs.end_waiting_tasks(job_id, task_status)
-                for task in self._jobs.running_job_tasks(job_id):
-                    self._gateway.stop_task(
-                        job_id, task.component_name, task.task_version, task.party, task_status
-                    )
-                # Federated statuses follow the parties': no row is left waiting or running.
-                self._sync_statuses(job_id, _group(self._jobs.task_states(job_id, open_only=True)))
             self._jobs.return_resources(job_id, self._cores(rows))
             self._parallel.pop(job_id, None)
             self._deps.pop(job_id, None)
