@@ -258,10 +258,6 @@ class JobStore:
             row = s.execute(q).first()
         return None if row is None else (str(row[0]), bool(row[1]))
 
-    def running_tasks(self) -> list[TaskRow]:
-        with self._sessions() as s:
-            return list(s.scalars(select(TaskRow).where(TaskRow.party_status == TaskStatus.RUNNING)))
-
     def transition_task(self, key: TaskKey, target: TaskStatus, **fields: Any) -> bool:
         """Move one task row's `party_status` to `target` if the table allows it from the current one.
         `fields` are other columns written with the move (MUST refuse a status: the target is one)."""
