@@ -110,6 +110,7 @@ class CommandHandlers:
                 self._stop_job,
                 True,
             ),
+            (re.compile(r"/v1/initiator" + _JOB + _PARTY + r"/rerun"), self._rerun_job, True),
         ]
 
     def handle(self, env: Envelope, raw: bytes) -> JsonObject:
@@ -381,6 +382,17 @@ class CommandHandlers:
         status = _end_status(cmd.fields["status"], JobStatus)
         self._job_service.stop(cmd.job_id, status)
         return ok()
+
+    def _rerun_job(self, cmd: Command) -> JsonObject:
+        """A party asks the initiator to rerun the job (its user ran job/rerun there)."""
+        self._from_a_party(cmd)
+        names = cmd.body.get("component_name")
+        if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+            raise InvalidInput("component_name: must be a list of component names")
+        force = cmd.body.get("force", False)
+        if not isinstance(force, bool):
+            raise InvalidInput("force: must be true or false")
+        return ok({"components": self._job_service.rerun(cmd.job_id, names, force)})
 
     def _initiator_status(self, cmd: Command) -> JsonObject:
         job = self._from_a_party(cmd)

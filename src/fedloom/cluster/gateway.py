@@ -273,13 +273,25 @@ class ClusterGateway:
             )
 
     def stop_at_initiator(self, job_id: str, party: Party, status: str) -> None:
+        self._ask_initiator(job_id, party, f"stop/{status}", {})
+
+    def rerun_at_initiator(
+        self, job_id: str, party: Party, components: list[str] | None, force: bool
+    ) -> list[str]:
+        data = self._ask_initiator(job_id, party, "rerun", {"component_name": components, "force": force})
+        redo = data.get("components") if isinstance(data, dict) else None
+        return [str(c) for c in redo] if isinstance(redo, list) else []
+
+    def _ask_initiator(self, job_id: str, party: Party, what: str, body: JsonObject) -> object:
+        """A party's request to the initiator of one of its jobs; the answer's data, or its refusal."""
         row = self._jobs.job(job_id, party.role, party.party_id)
         if row is None:
-            return
-        path = f"/v1/initiator/{job_id}/{party.role}/{party.party_id}/stop/{status}"
-        answer = self._send(party.party_id, Party("", row.initiator_party_id), path, {})
+            raise RemoteRefusal(102, f"job {job_id} has no {party.role} {party.party_id} here")
+        path = f"/v1/initiator/{job_id}/{party.role}/{party.party_id}/{what}"
+        answer = self._send(party.party_id, Party("", row.initiator_party_id), path, body)
         if answer.get("retcode") != 0:
             raise RemoteRefusal(int(answer.get("retcode", 100)), f"the initiator: {answer.get('retmsg', '')}")
+        return answer.get("data")
 
     # ---- delivery ---------------------------------------------------------------------------
     def _queue(

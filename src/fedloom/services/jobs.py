@@ -115,6 +115,11 @@ class RemoteParties(Protocol):
     def stop_at_initiator(self, job_id: str, party: Party, status: str) -> None:
         """Ask the initiator of a job initiated elsewhere to stop it (FATE's /v1/initiator/.../stop)."""
 
+    def rerun_at_initiator(
+        self, job_id: str, party: Party, components: list[str] | None, force: bool
+    ) -> list[str]:
+        """Ask the initiator of a job initiated elsewhere to rerun it; the components it reruns."""
+
 
 class JobService:
     """Jobs as the initiator and the API see them; the parties' side is the PartyService."""
@@ -429,6 +434,10 @@ class JobService:
 
     def rerun(self, job_id: str, components: list[str] | None, force: bool) -> list[str]:
         rows = self.require(job_id)
+        if self._remote is not None and not any(r.is_initiator for r in rows):
+            # A party reruns a job by asking its initiator, which reruns it everywhere (FATE's way).
+            party = Party(rows[0].role, rows[0].party_id)
+            return self._remote.rerun_at_initiator(job_id, party, components, force)
         init = next((r for r in rows if r.is_initiator), rows[0])
         plan = self._plans.get(init)
         if not components or components == ["pipeline"]:
