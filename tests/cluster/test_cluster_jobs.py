@@ -243,3 +243,26 @@ def test_a_reader_may_read_only_the_outputs_of_the_same_initiators_jobs(cluster:
     res = guest.post("/job/submit", {"dsl": dsl, "job_runtime_conf": conf})
     assert res["retcode"] == 108, res
     assert "2025010100000000000000" in res["retmsg"], res
+
+
+def test_a_push_into_a_session_of_no_open_job_is_refused_and_audited(cluster: Cluster) -> None:
+    from fedloom.cluster.certs import load_identity
+    from fedloom.cluster.transport import Links
+    from fedloom.config import load_settings
+    from fedloom.errors import FedloomError
+    from fedloom.federation.forward import MessageHeader
+    from fedloom.ids import Party
+
+    settings = load_settings(cluster.servers[GUEST].config)
+    assert settings.tls is not None
+    links = Links(load_identity(settings.tls, [GUEST]), settings.routes)
+    header = MessageHeader(
+        "2025010100000000000001.reader_0.0", "x", Party("guest", GUEST), Party("host", HOST), 0, 3
+    )
+    try:
+        with pytest.raises(FedloomError, match="no open job"):
+            links.push(header, iter([b"abc"]), timeout=10)
+    finally:
+        links.close()
+    entries = cluster.api(HOST).ok("/audit/query", {"action": "push", "actor": f"party:{GUEST}"})
+    assert any(e["job_id"] == "2025010100000000000001" and e["retcode"] == 101 for e in entries), entries

@@ -160,9 +160,17 @@ class ClusterNode:
 
     def _push(self, header: MessageHeader, peer: frozenset[int], stream: Iterator[bytes]) -> None:
         """A message from a peer's task for a task here: only for an open job both parties are in."""
-        if header.dst.party_id not in self._served:
-            raise AuthenticationFailed(f"federation: party {header.dst.party_id} is not served here")
-        self._check_session(header)
+        try:
+            if header.dst.party_id not in self._served:
+                raise AuthenticationFailed(f"federation: party {header.dst.party_id} is not served here")
+            self._check_session(header)
+        except FedloomError as exc:  # refused before anything was written: the audit log says so
+            job_id = session_job(header.session) or ""
+            if self._audit is not None:
+                self._audit.record(
+                    f"party:{header.src.party_id}", "push", job_id, exc.retcode, exc.message[:200]
+                )
+            raise
         self._mailbox.put_stream(
             header.session, header.name, header.src, header.dst, header.seq, stream, header.size
         )
