@@ -61,21 +61,12 @@ def acquire(data_dir: Path, *, shown: str | None = None) -> DataDirLock:
     """Lock `data_dir` (resolved) for this process, or raise Conflict naming the owner's PID.
 
     `shown` is the data dir as the user wrote it, used in the error (never the resolved path)."""
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        owner = _owner_pid(fd)
-        os.close(fd)
-        who = f"PID {owner}" if owner else "a process that has not written its PID yet"
-        raise Conflict(
-            f"data_dir {shown if shown is not None else data_dir.name!r} is in use by another fedloom "
-            f"server ({who}); stop that server first, or give this one another data_dir"
-        ) from None
-    except BaseException:
-        os.close(fd)
-        raise
+    fd = _locked(
+        data_dir,
+        fcntl.LOCK_EX,
+        shown,
+        "another fedloom server ({who}); stop that server first, or give this one another data_dir",
+    )
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
     os.fchmod(fd, 0o600)
@@ -87,18 +78,31 @@ def acquire(data_dir: Path, *, shown: str | None = None) -> DataDirLock:
 def acquire_shared(data_dir: Path, *, shown: str | None = None) -> DataDirLock:
     """Replicas: a shared lock on the data dir that every replica holds; a server without `server_id`
     (which takes it exclusively) and replicas therefore never run on one data dir together."""
+    fd = _locked(
+        data_dir,
+        fcntl.LOCK_SH,
+        shown,
+        "a fedloom server without server_id ({who}); replicas share a data dir only with other replicas",
+    )
+    return DataDirLock(fd, data_dir, shared=True)
+
+
+def _locked(data_dir: Path, mode: int, shown: str | None, in_use: str) -> int:
+    """The lock file of `data_dir`, locked in `mode` without waiting, or Conflict: in use by `in_use`."""
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
     except BlockingIOError:
         owner = _owner_pid(fd)
         os.close(fd)
-        raise Conflict(
-            f"data_dir {shown if shown is not None else data_dir.name!r} is in use by a fedloom server "
-            f"without server_id (PID {owner or '?'}); replicas share a data dir only with other replicas"
-        ) from None
-    return DataDirLock(fd, data_dir, shared=True)
+        who = f"PID {owner}" if owner else "a process that has not written its PID yet"
+        name = repr(shown if shown is not None else data_dir.name)
+        raise Conflict(f"data_dir {name} is in use by {in_use.format(who=who)}") from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def clean_staging(data_dir: Path, older_than: float = 0.0) -> None:
