@@ -3,11 +3,14 @@ on PostgreSQL; consent at the parties; one truth about a job at the initiator.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from fedloom.cli.main import app
 from fedloom.config import load_settings
 from fedloom.server import EmbeddedServer
 from fedloom.storage.demo_data import write_demo
@@ -188,6 +191,15 @@ def test_a_stop_at_any_party_stops_the_job_everywhere_and_parties_shows_each_vie
     # A party's job runs from its first task on (the arbiter's first is hetero_lr_0).
     assert [v["status"] for v in views if v["role"] != "arbiter"] == ["running", "running"], views
     assert [v["party_id"] for v in host.ok("/job/parties", {"job_id": job_id})] == [HOST]
+    # The CLI shows the same, as JSON and as a table.
+    srv = cluster.servers[GUEST]
+    cli = ["--server", srv.url, "--app-key", srv.app_key, "--secret-key", srv.secret]
+    as_json = CliRunner().invoke(app, [*cli, "--json", "job", "parties", job_id])
+    assert as_json.exit_code == 0, as_json.output
+    assert {v["party_id"] for v in json.loads(as_json.output)} == {GUEST, HOST, ARBITER}
+    table = CliRunner().invoke(app, [*cli, "job", "parties", job_id])
+    assert table.exit_code == 0 and "host 10000 (remote)" in table.output, table.output
+    assert "hetero_lr_0" in table.output, table.output
     assert host.post("/job/stop", {"job_id": job_id})["retcode"] == 0  # asks the initiator
     for api in (guest, host, arbiter):
         assert api.wait(job_id, 60) == "canceled"

@@ -118,19 +118,18 @@ def parties(
     if wants_json(ctx, as_json):
         print_json(views)
         return
-    components = sorted({c for v in views for c in (v.get("tasks") or {})})
-    header = ["party", "where", "job", *components, "message"]
-    rows = [
-        [
-            f"{v.get('role')} {v.get('party_id')}",
-            "here" if v.get("served_here") else "remote",
-            v.get("status", ""),
-            *((v.get("tasks") or {}).get(c, "-") for c in components),
-            str(v.get("status_message") or "")[:80],
-        ]
-        for v in views
+    # Parties are few and components many: one column per party, one row per component.
+    labels = [
+        f"{v.get('role')} {v.get('party_id')}" + ("" if v.get("served_here") else " (remote)") for v in views
     ]
-    state(ctx).out.print(rows_table(header, rows, title=f"job {job_id}"))
+    components = sorted({c for v in views for c in (v.get("tasks") or {})})
+    rows = [["job", *(v.get("status", "") for v in views)]]
+    rows += [[c, *((v.get("tasks") or {}).get(c, "-") for v in views)] for c in components]
+    out = state(ctx).out
+    out.print(rows_table(["component", *labels], rows, title=f"job {job_id}"))
+    for label, v in zip(labels, views, strict=True):
+        if v.get("status_message"):
+            out.print(f"{escape(label)}: {escape(str(v['status_message'])[:300])}")
 
 
 @job_app.command("list")

@@ -235,7 +235,7 @@ class CommandHandlers:
             )
 
     def _cores(self, rows: list[JobRow]) -> dict[int, int]:
-        return {pid: n for pid, n in cores_needed(rows).items() if pid in self._served}
+        return cores_needed(rows, self._served.__contains__)
 
     def _still_consented(self, cmd: Command, job: JobRow, component: str) -> None:
         """Consent is checked again at every task: a grant revoked while a job runs stops it at its

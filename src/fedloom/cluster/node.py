@@ -90,7 +90,7 @@ class ClusterNode:
         self._commands: CommandHandlers | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._open_sessions: dict[tuple[str, Party], float] = {}
+        self._open_sessions: dict[tuple[str, Party, Party], float] = {}
         self._creation_grace_ms = int(max(60.0, 2 * settings.command_deadline) * 1000)
 
     def attach(
@@ -120,9 +120,10 @@ class ClusterNode:
         self.gateway.close()
         self.server.stop()
         self.links.close()
-        if not self._socket_path.startswith(str(self._settings.resolved_data_dir)):
-            Path(self._socket_path).unlink(missing_ok=True)
-            Path(self._socket_path).parent.rmdir()
+        socket = Path(self._socket_path)
+        socket.unlink(missing_ok=True)
+        if socket.parent != self._settings.run_dir:  # the temporary directory forward_socket_path made
+            socket.parent.rmdir()
 
     # ---- events -----------------------------------------------------------------------------
     def task_ended(self, job_id: str) -> None:
@@ -154,9 +155,9 @@ class ClusterNode:
             return {"retcode": 104, "retmsg": "the server is starting; retry"}
         return self._commands.handle(env, body)
 
-    def _refused(self, who: str, what: str, retcode: int, why: str) -> None:
+    def _refused(self, who: str, what: str, retcode: int, why: str, session: str = "") -> None:
         if self._audit is not None:
-            self._audit.record(who, what, "", retcode, why[:200])
+            self._audit.record(who, what, session_job(session) or "", retcode, why[:200])
 
     def _push(self, header: MessageHeader, peer: frozenset[int], stream: Iterator[bytes]) -> None:
         """A message from a peer's task for a task here: only for an open job both parties are in."""
@@ -165,11 +166,7 @@ class ClusterNode:
                 raise AuthenticationFailed(f"federation: party {header.dst.party_id} is not served here")
             self._check_session(header)
         except FedloomError as exc:  # refused before anything was written: the audit log says so
-            job_id = session_job(header.session) or ""
-            if self._audit is not None:
-                self._audit.record(
-                    f"party:{header.src.party_id}", "push", job_id, exc.retcode, exc.message[:200]
-                )
+            self._refused(f"party:{header.src.party_id}", "push", exc.retcode, exc.message, header.session)
             raise
         self._mailbox.put_stream(
             header.session, header.name, header.src, header.dst, header.seq, stream, header.size
@@ -179,7 +176,7 @@ class ClusterNode:
         job_id = session_job(header.session)
         if job_id is None:
             raise InvalidInput("federation: not a session name")
-        cache_key = (header.session, header.src)
+        cache_key = (header.session, header.src, header.dst)
         if self._open_sessions.get(cache_key, 0.0) > time.monotonic():
             return
         row = self._jobs.job(job_id, header.dst.role, header.dst.party_id)

@@ -244,7 +244,7 @@ class Scheduler:
                 self._jobs.return_resources(job.job_id, need)
 
     def _cores(self, rows: list[JobRow]) -> dict[int, int]:
-        return {pid: n for pid, n in cores_needed(rows).items() if self._hosts(pid)}
+        return cores_needed(rows, self._hosts)
 
     def _note_waiting(self, job: JobRow, need: dict[int, int]) -> None:
         free = {p: r.remaining_cores for p, r in self._jobs.party_resources(need).items()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from fedloom.dsl import JobParameters
 from fedloom.store.models import JobRow
@@ -33,9 +33,12 @@ def cores_by_party(entries: Iterable[tuple[str, int, int, int]]) -> dict[int, in
     return need
 
 
-def cores_needed(rows: Iterable[JobRow]) -> dict[int, int]:
-    """Cores a stored job reserves per party."""
-    return cores_by_party((r.role, r.party_id, task_cores(r), task_parallelism(r)) for r in rows)
+def cores_needed(
+    rows: Iterable[JobRow], hosts: Callable[[int], bool] = lambda party_id: True
+) -> dict[int, int]:
+    """Cores a stored job reserves per party (of the parties `hosts` says this server serves)."""
+    need = cores_by_party((r.role, r.party_id, task_cores(r), task_parallelism(r)) for r in rows)
+    return {pid: n for pid, n in need.items() if hosts(pid)}
 
 
 def job_timeout(row: JobRow) -> int:
